@@ -1,0 +1,31 @@
+// Package parser turns raw records into normalized events. It unwraps the
+// delivery envelopes (JSON array pages, Splunk HEC, Azure "records") and hands
+// each event object to the platform parser whose Sniff accepts it.
+package parser
+
+import (
+	"github.com/reposentry/reposentry"
+	"github.com/valyala/fastjson"
+)
+
+// Platform parses the event objects of one platform.
+type Platform interface {
+	// Name is the platform's stable name ("github").
+	Name() string
+	// Sniff reports whether the object looks like one of this platform's
+	// events. It must be cheap: it runs on every object until one accepts.
+	Sniff(v *fastjson.Value) bool
+	// Parse fills ev from v. It returns a *Rejection-compatible error (see
+	// Reject) when the object cannot become an event; ev is then discarded.
+	Parse(v *fastjson.Value, raw []byte, ev *reposentry.Event) error
+}
+
+// Rejection is a record (or an event inside a record) set aside, with why.
+type Rejection struct {
+	Origin reposentry.Origin
+	Reason string // short stable key for the summary: "missing_time", "invalid_json", ...
+	Err    error
+}
+
+func (r *Rejection) Error() string { return r.Reason + ": " + r.Err.Error() }
+func (r *Rejection) Unwrap() error { return r.Err }
