@@ -4,7 +4,10 @@
 package parser
 
 import (
+	"time"
+
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/intern"
 	"github.com/valyala/fastjson"
 )
 
@@ -29,3 +32,23 @@ type Rejection struct {
 
 func (r *Rejection) Error() string { return r.Reason + ": " + r.Err.Error() }
 func (r *Rejection) Unwrap() error { return r.Err }
+
+// Reject returns the error a Platform's Parse returns to set an object aside
+// for reason (a short stable key such as "missing_time"). The Parser fills in
+// the origin.
+func Reject(reason string, err error) *Rejection {
+	return &Rejection{Reason: reason, Err: err}
+}
+
+// TableUser is implemented by platforms that intern their strings; New hands
+// them the Parser's table so that one table serves the whole pipeline stage.
+type TableUser interface {
+	UseTable(tab *intern.Table)
+}
+
+// Timer is implemented by platforms that can read an object's event time
+// without a full parse. Parser.Times uses it to pre-scan files cheaply; ok is
+// false when the object has no usable time.
+type Timer interface {
+	TimeOf(v *fastjson.Value) (t time.Time, ok bool)
+}

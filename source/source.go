@@ -32,7 +32,7 @@ type Reader interface {
 // Error is a recoverable problem with one record of an input.
 type Error struct {
 	Origin reposentry.Origin
-	Reason string // short stable key for the summary, e.g. "line_too_long"
+	Reason string // short stable key for the summary: one of the Reason constants
 	Err    error
 }
 

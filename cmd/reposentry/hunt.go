@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/alert"
+	"github.com/reposentry/reposentry/config"
+	"github.com/reposentry/reposentry/detect"
+	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/enrich"
+	"github.com/reposentry/reposentry/intern"
+	"github.com/reposentry/reposentry/parser"
+	"github.com/reposentry/reposentry/parser/github"
+	"github.com/reposentry/reposentry/pipeline"
+	"github.com/reposentry/reposentry/sink"
+	"github.com/reposentry/reposentry/source"
+)
+
+const huntUsage = `hunt [--format table|jsonl] [--config FILE] [--out FILE] [--stats FILE] PATH...
+
+PATH is a file (plain or gzip), a folder (walked) or - for standard input.
+Formats are detected per file: GitHub audit-log REST API pages, streaming and
+export NDJSON, Splunk HEC envelopes and Azure Event Hubs "records" wrappers.`
+
+// maxRejectMessages bounds how many bad-record messages hunt prints; all of
+// them are still counted in the summary.
+const maxRejectMessages = 20
+
+// huntOptions are hunt's flags.
+type huntOptions struct {
+	format    string
+	config    string
+	out       string
+	stats     string
+	presorted bool
+	quiet     bool
+	paths     []string
+}
+
+func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("hunt", stderr, huntUsage)
+	var o huntOptions
+	fs.StringVar(&o.format, "format", "table", "alert output: table or jsonl (one alert per line, the alert contract)")
+	fs.StringVar(&o.config, "config", "", "YAML configuration file (see config/example.yaml)")
+	fs.StringVar(&o.out, "out", "", "write alerts to FILE instead of standard output")
+	fs.StringVar(&o.stats, "stats", "", "also write the closing summary as JSON to FILE")
+	fs.BoolVar(&o.presorted, "presorted", false, "inputs are already in time order: skip the pre-scan that orders files")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar and no summary on stderr")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	o.paths = paths
+	if len(o.paths) == 0 {
+		return usagef("no PATH given (a file, a folder or - for stdin)")
+	}
+	if o.format != "table" && o.format != "jsonl" {
+		return usagef("--format %q: want table or jsonl", o.format)
+	}
+	return hunt(ctx, o, stdout, stderr)
+}
+
+// hunt runs the whole pipeline over o.paths: sources → parser → enrichment →
+// engine (detections) → alert aggregation → sink, then prints the summary.
+func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	if o.config != "" {
+		var err error
+		if cfg, err = config.Load(o.config); err != nil {
+			return err
+		}
+	}
+	inputs, err := source.Walk(o.paths)
+	if err != nil {
+		return err
+	}
+
+	var out io.Writer = stdout
+	if o.out != "" {
+		f, err := os.Create(o.out)
+		if err != nil {
+			return fmt.Errorf("open --out: %w", err)
+		}
+		defer f.Close()
+		out = f
+	}
+	var sk sink.Sink
+	if o.format == "jsonl" {
+		sk = sink.NewJSONL(out)
+	} else {
+		sk = sink.NewTable(out, o.out == "" && isTerminal(stdout))
+	}
+
+	summary := sink.Summary{AlertsBySeverity: map[string]int{}}
+	var sinkErr error
+	st := newStack(cfg, func(a reposentry.Alert) {
+		summary.Alerts++
+		summary.AlertsBySeverity[a.Severity.String()]++
+		if err := sk.Write(a); err != nil && sinkErr == nil {
+			sinkErr = err
+		}
+	})
+
+	var bar *sink.Progress
+	if !o.quiet && isTerminal(stderr) {
+		var total int64
+		for _, in := range inputs {
+			total += max(in.Size, 0)
+		}
+		bar = sink.NewProgress(stderr, total)
+	}
+	rejectsShown := 0
+	pcfg := st.pipeline
+	pcfg.OnReject = func(origin reposentry.Origin, reason string, err error) {
+		if o.quiet || rejectsShown >= maxRejectMessages {
+			return
+		}
+		rejectsShown++
+		prefix := ""
+		if bar != nil {
+			prefix = "\r\x1b[K" // erase the bar's line; it redraws on its next update
+		}
+		fmt.Fprintf(stderr, "%s%s: %s\n", prefix, where(origin), err)
+	}
+	pcfg.Presorted = o.presorted
+	if bar != nil {
+		pcfg.Progress = func(done, total int64) { bar.Update(done, st.events) }
+	}
+	ps, err := pipeline.Hunt(ctx, inputs, pcfg)
+	if bar != nil {
+		bar.Done()
+	}
+	if err != nil {
+		return err
+	}
+	st.flush()
+	if err := sk.Close(); err != nil && sinkErr == nil {
+		sinkErr = err
+	}
+	if sinkErr != nil {
+		return fmt.Errorf("writing alerts: %w", sinkErr)
+	}
+
+	fillSummary(&summary, ps)
+	if ps.Rejected > int64(rejectsShown) && !o.quiet {
+		summary.Notes = append(summary.Notes, fmt.Sprintf("%d rejected records not printed above; see rejected_by_reason", ps.Rejected-int64(rejectsShown)))
+	}
+	if !o.quiet {
+		fmt.Fprintln(stderr)
+		if err := summary.WriteText(stderr); err != nil {
+			return err
+		}
+	}
+	if o.stats != "" {
+		f, err := os.Create(o.stats)
+		if err != nil {
+			return fmt.Errorf("open --stats: %w", err)
+		}
+		if err := summary.WriteJSON(f); err != nil {
+			f.Close()
+			return fmt.Errorf("write --stats %s: %w", o.stats, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write --stats %s: %w", o.stats, err)
+		}
+	}
+	return nil
+}
+
+// stack is everything between the sources and the sink, built from one
+// configuration: enrichment, detections and the alert stage, wired into a
+// pipeline configuration. hunt and bench share it so that bench measures
+// exactly what hunt runs.
+type stack struct {
+	static    *enrich.Static
+	agg       *alert.Aggregator
+	detectors []engine.Detector
+	pipeline  pipeline.Config
+	emit      func(reposentry.Alert)
+	events    int64 // events enriched so far, for the progress bar
+}
+
+// newStack wires the stages for cfg; emit receives every finished alert
+// with its entity's accounts filled in.
+func newStack(cfg config.Config, emit func(reposentry.Alert)) *stack {
+	st := &stack{
+		static:    enrich.NewStatic(cfg.Static()),
+		agg:       alert.New(cfg.Alert),
+		detectors: detect.New(cfg.Detect),
+	}
+	st.emit = func(a reposentry.Alert) {
+		a.Entity.Accounts = mergeAccounts(a.Entity.Accounts, st.static.Accounts(a.Entity.ID))
+		emit(a)
+	}
+	st.pipeline = pipeline.Config{
+		Source: source.Options{MaxRecordBytes: cfg.Input.MaxRecordBytes},
+		NewParser: func() *parser.Parser {
+			return parser.New(intern.New(1<<16), github.New())
+		},
+		Enrich: func(ev *reposentry.Event) {
+			st.events++
+			st.static.Enrich(ev)
+		},
+		Engine:    cfg.Engine,
+		Detectors: st.detectors,
+		OnSignal: func(s reposentry.Signal) {
+			st.agg.Advance(s.Time, st.emit)
+			st.agg.Add(s)
+		},
+	}
+	return st
+}
+
+// flush closes every open incident at the end of the input.
+func (st *stack) flush() { st.agg.Flush(st.emit) }
+
+// fillSummary copies the pipeline's account into the closing summary.
+func fillSummary(s *sink.Summary, st pipeline.Stats) {
+	s.Records = st.Records
+	s.Parsed = st.Events
+	s.Rejected = st.Rejected
+	s.RejectedByReason = st.RejectedByReason
+	s.Files = st.Files
+	s.Bytes = st.Bytes
+	s.Late = st.Late
+	s.Duplicates = st.Duplicates
+	s.FirstEvent = st.First
+	s.LastEvent = st.Last
+	s.Elapsed = st.Total
+	if sec := st.Total.Seconds(); sec > 0 {
+		s.EventsPerSecond = float64(st.Events) / sec
+	}
+}
+
+// where renders an origin as "file:line" (with the element index for
+// wrapped records), the form editors and terminals link to.
+func where(o reposentry.Origin) string {
+	s := o.Source
+	if o.Line > 0 {
+		s += fmt.Sprintf(":%d", o.Line)
+	}
+	if o.Index > 0 {
+		s += fmt.Sprintf(" (element %d)", o.Index)
+	}
+	return s
+}
+
+// mergeAccounts returns the sorted union of two account lists.
+func mergeAccounts(a, b []string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	var out []string
+	for _, l := range [][]string{a, b} {
+		for _, s := range l {
+			if s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && sink.IsTerminal(f)
+}

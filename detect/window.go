@@ -1,0 +1,132 @@
+package detect
+
+import (
+	"net/netip"
+
+	"github.com/reposentry/reposentry"
+)
+
+// read is one counted repository read kept in a window; everything a signal
+// needs later is copied in, since the event itself is reused.
+type read struct {
+	t       int64 // unix nanoseconds
+	repo    string
+	cred    string
+	country string
+	ip      netip.Addr
+	id      reposentry.EventID
+	plat    reposentry.Platform
+	kind    reposentry.CredentialKind
+	flags   uint8
+}
+
+const (
+	flagNonPublic uint8 = 1 << iota
+	flagArchive
+)
+
+// repoCount is how many reads of one repository a window holds.
+type repoCount struct {
+	n, archives uint32
+	nonPublic   bool
+}
+
+// window counts the distinct repositories read in a sliding event-time
+// window. The queue and map are reused across episodes and released only when
+// the owner goes idle, so steady-state pushes allocate nothing.
+type window struct {
+	q    []read
+	head int
+	refs map[string]repoCount
+	// distinct, nonPublic and archives count distinct repositories (all,
+	// non-public, non-public downloaded as archive) in the window.
+	distinct, nonPublic, archives int
+	// tier is the highest severity signalled in this episode; it resets when
+	// the window empties, so a later spree signals again.
+	tier reposentry.Severity
+}
+
+func (w *window) len() int { return len(w.q) - w.head }
+
+// push adds r, dropping the oldest read first when max reads are held.
+func (w *window) push(r *read, max int) {
+	if w.refs == nil {
+		w.refs = make(map[string]repoCount, 16)
+	}
+	if w.len() >= max {
+		w.pop()
+	}
+	if w.head > 0 && len(w.q) == cap(w.q) {
+		// Slide the live reads to the front instead of growing.
+		n := copy(w.q, w.q[w.head:])
+		clear(w.q[n:])
+		w.q = w.q[:n]
+		w.head = 0
+	}
+	w.q = append(w.q, *r)
+	c := w.refs[r.repo]
+	if c.n == 0 {
+		w.distinct++
+		c.nonPublic = r.flags&flagNonPublic != 0
+		if c.nonPublic {
+			w.nonPublic++
+		}
+	}
+	c.n++
+	if r.flags&flagArchive != 0 {
+		if c.archives == 0 && c.nonPublic {
+			w.archives++
+		}
+		c.archives++
+	}
+	w.refs[r.repo] = c
+}
+
+// pop removes the oldest read.
+func (w *window) pop() {
+	r := &w.q[w.head]
+	c := w.refs[r.repo]
+	c.n--
+	if r.flags&flagArchive != 0 {
+		c.archives--
+		if c.archives == 0 && c.nonPublic {
+			w.archives--
+		}
+	}
+	if c.n == 0 {
+		delete(w.refs, r.repo)
+		w.distinct--
+		if c.nonPublic {
+			w.nonPublic--
+		}
+	} else {
+		w.refs[r.repo] = c
+	}
+	*r = read{} // drop string references
+	w.head++
+	if w.head == len(w.q) {
+		w.q = w.q[:0]
+		w.head = 0
+	}
+}
+
+// expire drops reads older than cutoff and resets the episode when the window
+// empties.
+func (w *window) expire(cutoff int64) {
+	for w.len() > 0 && w.q[w.head].t < cutoff {
+		w.pop()
+	}
+	if w.len() == 0 {
+		w.tier = reposentry.SeverityInfo
+	}
+}
+
+// release frees the buffers of an empty window.
+func (w *window) release() {
+	if w.len() == 0 {
+		w.q, w.head, w.refs = nil, 0, nil
+	}
+}
+
+// reads returns the reads in the window, oldest first.
+func (w *window) reads() []read { return w.q[w.head:] }
