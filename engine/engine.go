@@ -33,21 +33,21 @@ type Config struct {
 	// 15 minutes; a negative value means no lateness: only the events at
 	// the newest time seen are held (more may share it) and any event older
 	// than that is late.
-	Lateness time.Duration
+	Lateness time.Duration `yaml:"lateness"`
 	// DedupWindow is how long, in event time, an event id is remembered to
 	// drop repeats: GitHub streaming delivers at least once. Zero means the
 	// default, 2 hours; a negative value turns deduplication off.
-	DedupWindow time.Duration
+	DedupWindow time.Duration `yaml:"dedup_window"`
 	// Tick is the event-time step at which detectors get Advance. Zero
 	// means the default, 1 minute.
-	Tick time.Duration
+	Tick time.Duration `yaml:"tick"`
 	// FlushMargin is added to the last event time for the Advance that
 	// Flush sends, so that every window of every detector closes. Zero
 	// means the default, 30 days.
-	FlushMargin time.Duration
+	FlushMargin time.Duration `yaml:"flush_margin"`
 	// ChunkSize is the size of the arena chunks that hold buffered events'
 	// raw records. Zero means the default, 1 MiB.
-	ChunkSize int
+	ChunkSize int `yaml:"chunk_size"`
 }
 
 // Defaults applied by New for zero Config fields.
@@ -69,7 +69,7 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"lateness", c.Lateness}, {"dedupwindow", c.DedupWindow}, {"tick", c.Tick}, {"flushmargin", c.FlushMargin}} {
+	}{{"lateness", c.Lateness}, {"dedup_window", c.DedupWindow}, {"tick", c.Tick}, {"flush_margin", c.FlushMargin}} {
 		if d.v > maxDuration {
 			return fmt.Errorf("engine.%s: %v is longer than the %v the engine can measure", d.key, d.v, maxDuration)
 		}
@@ -78,10 +78,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine.tick: %v is negative; give a positive step or 0 for the default %v", c.Tick, DefaultTick)
 	}
 	if c.FlushMargin < 0 {
-		return fmt.Errorf("engine.flushmargin: %v is negative; give a positive margin or 0 for the default %v", c.FlushMargin, DefaultFlushMargin)
+		return fmt.Errorf("engine.flush_margin: %v is negative; give a positive margin or 0 for the default %v", c.FlushMargin, DefaultFlushMargin)
 	}
 	if c.ChunkSize < 0 || c.ChunkSize > maxChunkSize {
-		return fmt.Errorf("engine.chunksize: %d is outside 0 (default %d) to %d bytes", c.ChunkSize, DefaultChunkSize, maxChunkSize)
+		return fmt.Errorf("engine.chunk_size: %d is outside 0 (default %d) to %d bytes", c.ChunkSize, DefaultChunkSize, maxChunkSize)
 	}
 	return nil
 }

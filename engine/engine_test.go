@@ -496,10 +496,10 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults", DefaultConfig(), ""},
 		{"lateness and dedup off", Config{Lateness: -1, DedupWindow: -1}, ""},
 		{"negative tick", Config{Tick: -time.Second}, "engine.tick:"},
-		{"negative margin", Config{FlushMargin: -time.Hour}, "engine.flushmargin:"},
+		{"negative margin", Config{FlushMargin: -time.Hour}, "engine.flush_margin:"},
 		{"huge lateness", Config{Lateness: 1 << 62}, "engine.lateness:"},
-		{"negative chunk", Config{ChunkSize: -1}, "engine.chunksize:"},
-		{"huge chunk", Config{ChunkSize: 1 << 31}, "engine.chunksize:"},
+		{"negative chunk", Config{ChunkSize: -1}, "engine.chunk_size:"},
+		{"huge chunk", Config{ChunkSize: 1 << 31}, "engine.chunk_size:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

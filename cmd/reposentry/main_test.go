@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// runCmd runs one command line in-process and returns its exit code and
+// outputs.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+type statsJSON struct {
+	Records          int64            `json:"records"`
+	Parsed           int64            `json:"parsed"`
+	Rejected         int64            `json:"rejected"`
+	RejectedByReason map[string]int64 `json:"rejected_by_reason"`
+	Alerts           int              `json:"alerts"`
+	AlertsBySeverity map[string]int   `json:"alerts_by_severity"`
+	Duplicates       int64            `json:"duplicates"`
+}
+
+func readStats(t *testing.T, path string) statsJSON {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s statsJSON
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("stats %s: %v\n%s", path, err, b)
+	}
+	return s
+}
+
+// TestHuntExamples runs the README's main command and compares the alerts
+// with the golden file: what the bundled examples promise (examples/README.md).
+func TestHuntExamples(t *testing.T) {
+	dir := t.TempDir()
+	stats := filepath.Join(dir, "stats.json")
+	code, out, errOut := runCmd(t, "hunt", "--quiet", "--format", "jsonl", "--stats", stats,
+		"--config", "../../examples/reposentry.yaml", "../../examples/logs")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	s := readStats(t, stats)
+	if s.Records != 2983 || s.Parsed != 2983 || s.Rejected != 0 {
+		t.Errorf("stats = %+v, want 2983 records parsed, none rejected", s)
+	}
+	if s.Alerts != strings.Count(out, "\n") {
+		t.Errorf("stats say %d alerts, output has %d lines", s.Alerts, strings.Count(out, "\n"))
+	}
+	golden(t, "testdata/examples.alerts.jsonl", []byte(out))
+
+	// Every alert honours the architecture.md contract.
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var a map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"id", "rule", "title", "severity", "risk", "techniques", "tactics", "entity",
+			"first_seen", "last_seen", "event_ids", "explanation", "signals", "evidence"} {
+			if _, ok := a[k]; !ok {
+				t.Errorf("alert %v lacks %q", a["id"], k)
+			}
+		}
+		for _, id := range a["event_ids"].([]any) {
+			if !strings.HasPrefix(id.(string), "github:") {
+				t.Errorf("event id %q is not github:<_document_id>", id)
+			}
+		}
+	}
+}
+
+// TestHuntOrderIndependent re-delivers the examples' events as hourly NDJSON
+// files with shuffled names, plus a duplicated file (at-least-once
+// streaming), and expects the very same alerts.
+func TestHuntOrderIndependent(t *testing.T) {
+	code, want, errOut := runCmd(t, "hunt", "--quiet", "--format", "jsonl",
+		"--config", "../../examples/reposentry.yaml", "../../examples/logs")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+
+	// Collect every event of the examples with its time.
+	dir := t.TempDir()
+	events := exampleEvents(t)
+	byHour := map[int64][][]byte{}
+	for _, e := range events {
+		h := e.ms / 3_600_000
+		byHour[h] = append(byHour[h], e.raw)
+	}
+	hours := make([]int64, 0, len(byHour))
+	for h := range byHour {
+		hours = append(hours, h)
+	}
+	sort.Slice(hours, func(i, j int) bool { return hours[i] < hours[j] })
+	r := rand.New(rand.NewPCG(1, 2))
+	names := r.Perm(len(hours))
+	for i, h := range hours {
+		var buf bytes.Buffer
+		for _, l := range byHour[h] {
+			buf.Write(l)
+			buf.WriteByte('\n')
+		}
+		name := filepath.Join(dir, fmt.Sprintf("part-%04d.ndjson", names[i]))
+		if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if i == len(hours)/2 { // one hour delivered twice
+			if err := os.WriteFile(name+".again", buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stats := filepath.Join(t.TempDir(), "stats.json")
+	code, got, errOut := runCmd(t, "hunt", "--quiet", "--format", "jsonl", "--stats", stats,
+		"--config", "../../examples/reposentry.yaml", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got != want {
+		t.Errorf("alerts differ when the same events arrive as shuffled hourly files\nwant:\n%s\ngot:\n%s", want, got)
+	}
+	s := readStats(t, stats)
+	if s.Duplicates == 0 {
+		t.Errorf("the twice-delivered hour was not counted as duplicates: %+v", s)
+	}
+}
+
+type timedEvent struct {
+	ms  int64
+	raw []byte
+}
+
+// exampleEvents reads every GitHub event of examples/logs as a bare JSON
+// object, unwrapping the API page and the HEC envelopes.
+func exampleEvents(t *testing.T) []timedEvent {
+	t.Helper()
+	var out []timedEvent
+	add := func(raw json.RawMessage) {
+		var head struct {
+			TS int64 `json:"@timestamp"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil || head.TS == 0 {
+			t.Fatalf("example event without @timestamp: %s", raw)
+		}
+		out = append(out, timedEvent{head.TS, append([]byte(nil), raw...)})
+	}
+	err := filepath.Walk("../../examples/logs", func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if _, err := buf.ReadFrom(zr); err != nil {
+				return err
+			}
+			b = buf.Bytes()
+		}
+		if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '[' {
+			var page []json.RawMessage
+			if err := json.Unmarshal(t, &page); err != nil {
+				return err
+			}
+			for _, e := range page {
+				add(e)
+			}
+			return nil
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var env struct {
+				Event json.RawMessage `json:"event"`
+			}
+			if json.Unmarshal(line, &env) == nil && len(env.Event) > 0 && env.Event[0] == '{' {
+				add(env.Event)
+			} else {
+				add(line)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2983 {
+		t.Fatalf("read %d example events, want 2983", len(out))
+	}
+	return out
+}
+
+// TestHuntBadInput feeds every kind of bad input the foundation issue names
+// and expects each to be reported with its file and line, counted by
+// reason, and the good records around it processed.
+func TestHuntBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := func(id string, ms int64) string {
+		return fmt.Sprintf(`{"@timestamp":%d,"_document_id":"%s","action":"git.clone","actor":"alice","repo":"acme/api","repository_public":false,"org":"acme"}`, ms, id)
+	}
+	base := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).UnixMilli()
+	lines := []string{
+		good("good-1", base),
+		`{"@timestamp":` + fmt.Sprint(base+1000) + `,"action":"git.clone","actor":"al`, // truncated JSON
+		`{"_document_id":"no-time","action":"git.clone","actor":"alice"}`,
+		`{"@timestamp":` + fmt.Sprint(base+2000) + `,"_document_id":"no-action","actor":"alice"}`,
+		`{"@timestamp":` + fmt.Sprint(base+3000) + `,"_document_id":"bad-utf8","action":"git.clone","actor":"al` + "\xff\xfe" + `ice"}`,
+		`{"@timestamp":"yesterday","_document_id":"bad-time","action":"git.clone","actor":"alice"}`,
+		`{"@timestamp":` + fmt.Sprint(base+4000) + `,"_document_id":"wrong-type","action":42,"actor":"alice"}`,
+		`{"@timestamp":` + fmt.Sprint(base+5000) + `,"_document_id":"huge","action":"git.clone","pad":"` + strings.Repeat("x", 2<<20) + `"}`,
+		good("good-2", base+6000),
+	}
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a-mixed.ndjson", []byte(strings.Join(lines, "\n")+"\n"))
+	write("b-empty.json", nil)
+	write("c-binary.bin", append([]byte{0x7f, 'E', 'L', 'F', 0, 0, 0, 1}, bytes.Repeat([]byte{0}, 100)...))
+	// A gzip file cut short after its first complete line.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	for i := range 200 {
+		fmt.Fprintln(zw, good(fmt.Sprintf("gz-%03d", i), base+int64(10000+i)))
+	}
+	zw.Close()
+	write("d-truncated.json.gz", gz.Bytes()[:gz.Len()/2])
+
+	cfg := filepath.Join(dir, "..", "cfg.yaml")
+	if err := os.WriteFile(cfg, []byte("input:\n  max_record_bytes: 1048576\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stats := filepath.Join(t.TempDir(), "stats.json")
+	code, _, errOut := runCmd(t, "hunt", "--format", "jsonl", "--stats", stats, "--config", cfg, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	s := readStats(t, stats)
+	wantReasons := []string{"invalid_json", "missing_time", "missing_action", "invalid_utf8", "invalid_time",
+		"record_too_long", "binary_file", "truncated_gzip"}
+	for _, r := range wantReasons {
+		if s.RejectedByReason[r] == 0 {
+			t.Errorf("no rejection counted for %s: %v", r, s.RejectedByReason)
+		}
+	}
+	if s.Parsed < 3 { // good-1, good-2 and the gzip lines before the cut
+		t.Errorf("parsed %d events, want the good ones around the bad (>= 3)", s.Parsed)
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "a-mixed.ndjson") + ":2",
+		filepath.Join(dir, "a-mixed.ndjson") + ":8",
+		filepath.Join(dir, "c-binary.bin"),
+		filepath.Join(dir, "d-truncated.json.gz"),
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not name %s:\n%s", want, errOut)
+		}
+	}
+	// "wrong-type" (action as a number) is kept or rejected, never a crash:
+	// it must be accounted for one way or the other.
+	if s.Parsed+s.Rejected < int64(len(lines))-1 {
+		t.Errorf("records unaccounted for: parsed %d + rejected %d", s.Parsed, s.Rejected)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"hunt"}, 2, "no PATH"},
+		{[]string{"hunt", "--format", "xml", "x"}, 2, "--format"},
+		{[]string{"hunt", "--no-such-flag", "x"}, 2, "no-such-flag"},
+		{[]string{"hunt", "/does/not/exist"}, 1, "/does/not/exist"},
+		{[]string{"hunt", "--config", "/does/not/exist.yaml", "."}, 1, "exist.yaml"},
+		{[]string{"simulate"}, 2, "--out"},
+		{[]string{"evaluate", "x.jsonl"}, 2, "--labels"},
+	} {
+		code, _, errOut := runCmd(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+}
+
+// TestSimulateHuntEvaluate runs the measuring loop of the README on a small
+// organisation: simulate, hunt, evaluate.
+func TestSimulateHuntEvaluate(t *testing.T) {
+	dir := t.TempDir()
+	org := filepath.Join(dir, "org")
+	if code, _, e := runCmd(t, "simulate", "--users", "120", "--days", "14", "--seed", "3", "--out", org); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, e)
+	}
+	alerts := filepath.Join(dir, "alerts.jsonl")
+	if code, _, e := runCmd(t, "hunt", "--quiet", "--format", "jsonl", "--out", alerts,
+		filepath.Join(org, "github"), filepath.Join(org, "github-api")); code != 0 {
+		t.Fatalf("hunt: exit %d: %s", code, e)
+	}
+	code, out, e := runCmd(t, "evaluate", "--format", "json", "--labels", filepath.Join(org, "labels.jsonl"), alerts)
+	if code != 0 {
+		t.Fatalf("evaluate: exit %d: %s", code, e)
+	}
+	var rep struct {
+		Labels int `json:"labels"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("evaluate output: %v\n%s", err, out)
+	}
+	if rep.Labels == 0 {
+		t.Errorf("evaluate saw no labels: %s", out)
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (go test -update rewrites it)\ngot:\n%s", path, got)
+	}
+}
