@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/reposentry/reposentry/source"
@@ -75,6 +77,28 @@ func readAll(path string) ([]byte, error) {
 		return nil, fmt.Errorf("bench: reading %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// Decompress writes each input's content, gunzipped where it is gzip, to a
+// file of the same relative name (without .gz) under dir, and returns the
+// new inputs in the same order.
+func Decompress(inputs []source.Input, dir string) ([]source.Input, error) {
+	out := make([]source.Input, 0, len(inputs))
+	for i, in := range inputs {
+		if in.Path == "-" {
+			continue
+		}
+		b, err := readAll(in.Path)
+		if err != nil {
+			return nil, err
+		}
+		name := filepath.Join(dir, fmt.Sprintf("%06d-%s", i, strings.TrimSuffix(filepath.Base(in.Path), ".gz")))
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		out = append(out, source.Input{Path: name, Size: int64(len(b))})
+	}
+	return out, nil
 }
 
 // Result is one reference run.

@@ -37,7 +37,10 @@ func (h *hunt) prescan(inputs []source.Input) ([]plan, error) {
 		plans[i] = plan{in: in, ord: i, unscanned: !canPrescan(in)}
 		if !plans[i].unscanned {
 			jobs = append(jobs, i)
-			h.total += 2 * max(in.Size, 0) // read by the pre-scan and again by the merge
+			h.total += max(in.Size, 0)
+			if h.cfg.PrescanSample <= 0 {
+				h.total += max(in.Size, 0) // read whole by the pre-scan too
+			}
 		} else {
 			h.total += max(in.Size, 0)
 		}
@@ -90,7 +93,7 @@ func (h *hunt) scanAll(plans []plan, jobs []int) error {
 					return
 				}
 				pl := &plans[jobs[j]]
-				if err := scanFile(ctx, p, pl, lateness, h.cfg.Source, &read); err != nil {
+				if err := scanFile(ctx, p, pl, lateness, h.cfg.PrescanSample, h.cfg.Source, &read); err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 					return
 				}
@@ -104,7 +107,9 @@ func (h *hunt) scanAll(plans []plan, jobs []int) error {
 	for {
 		select {
 		case <-done:
-			h.doneBytes += read.Load()
+			if h.cfg.PrescanSample <= 0 { // a sample's few bytes are not counted in the total
+				h.doneBytes += read.Load()
+			}
 			if firstErr != nil {
 				return firstErr
 			}
@@ -114,16 +119,17 @@ func (h *hunt) scanAll(plans []plan, jobs []int) error {
 			h.progress()
 			return nil
 		case <-tick.C:
-			if h.cfg.Progress != nil {
+			if h.cfg.Progress != nil && h.cfg.PrescanSample <= 0 {
 				h.cfg.Progress(h.doneBytes+read.Load(), h.total)
 			}
 		}
 	}
 }
 
-// scanFile reads pl.in's event times into pl. Bad records are skipped here:
-// the main pass reports them.
-func scanFile(ctx context.Context, p *parser.Parser, pl *plan, lateness time.Duration, opt source.Options, read *atomic.Int64) error {
+// scanFile reads pl.in's event times into pl: those of its first sample
+// records, or of all when sample is 0. Bad records are skipped here: the main
+// pass reports them.
+func scanFile(ctx context.Context, p *parser.Parser, pl *plan, lateness time.Duration, sample int, opt source.Options, read *atomic.Int64) error {
 	rd, err := source.Open(pl.in.Path, opt)
 	if err != nil {
 		return fmt.Errorf("pipeline: pre-scan: open input %s: %w", pl.in.Path, err)
@@ -155,7 +161,26 @@ func scanFile(ctx context.Context, p *parser.Parser, pl *plan, lateness time.Dur
 			pl.ordered = false
 		}
 	}
-	for n := 1; ; n++ {
+	var first, last time.Time
+	if sample > 0 {
+		// A sample cannot see a whole newest-first file exceed the lateness,
+		// but it sees its direction: a sample that ends earlier than it
+		// starts marks the file for sorting.
+		whole := onTime
+		onTime = func(t time.Time) {
+			if first.IsZero() {
+				first = t
+			}
+			last = t
+			whole(t)
+		}
+		defer func() {
+			if last.Before(first) {
+				pl.ordered = false
+			}
+		}()
+	}
+	for n := 1; sample <= 0 || n <= sample; n++ {
 		rec, err := rd.Next()
 		if err != nil {
 			if err == io.EOF {
@@ -174,6 +199,7 @@ func scanFile(ctx context.Context, p *parser.Parser, pl *plan, lateness time.Dur
 			book()
 		}
 	}
+	return nil
 }
 
 // merge reads the inputs in plan order, interleaving those whose time ranges

@@ -73,6 +73,15 @@ type Config struct {
 	// Presorted skips the pre-scan: inputs are read one after the other in
 	// the order given, relying on the engine's lateness for local disorder.
 	Presorted bool
+	// PrescanSample bounds how many records of each file the pre-scan reads.
+	// Zero reads every record, which makes the merge exact for any input at
+	// the price of reading (and decompressing) every file twice. A sample
+	// reads only each file's first records: the file's earliest time and
+	// order are judged from them, which is exact for files that are each in
+	// time order or in reverse order (streaming objects, exports, API
+	// pages), and degrades to counted late events, never lost ones, for a
+	// file whose later records go back in time beyond the lateness.
+	PrescanSample int
 }
 
 // Stats summarises a hunt.

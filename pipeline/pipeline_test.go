@@ -376,61 +376,77 @@ func TestSameSignalsWhateverTheShape(t *testing.T) {
 		}},
 	}
 	var want huntResult
-	for i, sh := range shapes {
-		t.Run(sh.name, func(t *testing.T) {
-			dir := t.TempDir()
-			var ins []source.Input
-			if sh.build != nil {
-				ins = sh.build(t, dir, evs)
-			}
-			var stdin []testEvent
-			if sh.stdin != nil {
-				stdin = sh.stdin(evs)
-			}
-			got, err := runHunt(t, ins, stdin, Config{Presorted: sh.presorted})
-			if err != nil {
-				t.Fatalf("Hunt: %v", err)
-			}
-			st := got.stats
-			if st.Events != int64(len(evs)) || st.Rejected != 0 || st.Late != 0 || st.Duplicates != 0 {
-				t.Errorf("Events %d, Rejected %d, Late %d, Duplicates %d; want %d, 0, 0, 0",
-					st.Events, st.Rejected, st.Late, st.Duplicates, len(evs))
-			}
-			wantFiles := len(ins)
-			if stdin != nil {
-				wantFiles++
-			}
-			if st.Files != wantFiles {
-				t.Errorf("Files = %d, want %d", st.Files, wantFiles)
-			}
-			if got.det.raws != len(evs) {
-				t.Errorf("%d of %d events reached the detector with their own Raw", got.det.raws, len(evs))
-			}
-			if !st.First.Equal(evs[0].at) || !st.Last.Equal(evs[len(evs)-1].at) {
-				t.Errorf("First, Last = %v, %v; want %v, %v", st.First, st.Last, evs[0].at, evs[len(evs)-1].at)
-			}
-			if !slices.IsSortedFunc(got.det.advances, time.Time.Compare) {
-				t.Error("Advance times go backwards")
-			}
-			if sh.check != nil {
-				sh.check(t, st)
-			}
-			if i == 0 {
-				want = got
-				checkGolden(t, "signals.golden", signalLines(t, got.signals))
-				if len(got.signals) == 0 {
-					t.Fatal("the burst detector emitted nothing: the test data has no bursts")
+	for _, sample := range []int{0, 32} {
+		for i, sh := range shapes {
+			if sample > 0 {
+				if sh.presorted {
+					continue
 				}
-				return
+				sh.name += " (pre-scan sample)"
+				sh.check = nil // a sample sorts some files the full scan streams
 			}
-			if d := firstDiff(got.det.log, want.det.log); d >= 0 {
-				t.Errorf("detector calls differ from the sorted file's at call %d of %d", d, len(want.det.log))
-			}
-			if !bytes.Equal(signalLines(t, got.signals), signalLines(t, want.signals)) {
-				t.Errorf("signals differ from the sorted file's")
-			}
-		})
+			huntShape(t, i+sample, sh, sample, evs, &want)
+		}
 	}
+}
+
+// huntShape runs one shape of TestSameSignalsWhateverTheShape; the first
+// (i == 0) sets what the others must match.
+func huntShape(t *testing.T, i int, sh shape, sample int, evs []testEvent, want *huntResult) {
+	t.Helper()
+	t.Run(sh.name, func(t *testing.T) {
+		dir := t.TempDir()
+		var ins []source.Input
+		if sh.build != nil {
+			ins = sh.build(t, dir, evs)
+		}
+		var stdin []testEvent
+		if sh.stdin != nil {
+			stdin = sh.stdin(evs)
+		}
+		got, err := runHunt(t, ins, stdin, Config{Presorted: sh.presorted, PrescanSample: sample})
+		if err != nil {
+			t.Fatalf("Hunt: %v", err)
+		}
+		st := got.stats
+		if st.Events != int64(len(evs)) || st.Rejected != 0 || st.Late != 0 || st.Duplicates != 0 {
+			t.Errorf("Events %d, Rejected %d, Late %d, Duplicates %d; want %d, 0, 0, 0",
+				st.Events, st.Rejected, st.Late, st.Duplicates, len(evs))
+		}
+		wantFiles := len(ins)
+		if stdin != nil {
+			wantFiles++
+		}
+		if st.Files != wantFiles {
+			t.Errorf("Files = %d, want %d", st.Files, wantFiles)
+		}
+		if got.det.raws != len(evs) {
+			t.Errorf("%d of %d events reached the detector with their own Raw", got.det.raws, len(evs))
+		}
+		if !st.First.Equal(evs[0].at) || !st.Last.Equal(evs[len(evs)-1].at) {
+			t.Errorf("First, Last = %v, %v; want %v, %v", st.First, st.Last, evs[0].at, evs[len(evs)-1].at)
+		}
+		if !slices.IsSortedFunc(got.det.advances, time.Time.Compare) {
+			t.Error("Advance times go backwards")
+		}
+		if sh.check != nil {
+			sh.check(t, st)
+		}
+		if i == 0 {
+			*want = got
+			checkGolden(t, "signals.golden", signalLines(t, got.signals))
+			if len(got.signals) == 0 {
+				t.Fatal("the burst detector emitted nothing: the test data has no bursts")
+			}
+			return
+		}
+		if d := firstDiff(got.det.log, want.det.log); d >= 0 {
+			t.Errorf("detector calls differ from the sorted file's at call %d of %d", d, len(want.det.log))
+		}
+		if !bytes.Equal(signalLines(t, got.signals), signalLines(t, want.signals)) {
+			t.Errorf("signals differ from the sorted file's")
+		}
+	})
 }
 
 func firstDiff(a, b []string) int {

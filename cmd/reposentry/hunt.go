@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 
 	"github.com/reposentry/reposentry"
@@ -27,6 +28,10 @@ PATH is a file (plain or gzip), a folder (walked) or - for standard input.
 Formats are detected per file: GitHub audit-log REST API pages, streaming and
 export NDJSON, Splunk HEC envelopes and Azure Event Hubs "records" wrappers.`
 
+// defaultPrescanSample is how many records of each file the pre-scan reads
+// to place the file in time; --exact-order reads them all.
+const defaultPrescanSample = 100
+
 // maxRejectMessages bounds how many bad-record messages hunt prints; all of
 // them are still counted in the summary.
 const maxRejectMessages = 20
@@ -38,7 +43,9 @@ type huntOptions struct {
 	out       string
 	stats     string
 	presorted bool
+	exact     bool
 	quiet     bool
+	profile   string
 	paths     []string
 }
 
@@ -50,6 +57,8 @@ func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.out, "out", "", "write alerts to FILE instead of standard output")
 	fs.StringVar(&o.stats, "stats", "", "also write the closing summary as JSON to FILE")
 	fs.BoolVar(&o.presorted, "presorted", false, "inputs are already in time order: skip the pre-scan that orders files")
+	fs.BoolVar(&o.exact, "exact-order", false, "pre-scan every record of every file (not just the first ones), so files whose\nlater records go back in time are still merged in exact event-time order")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a Go CPU profile of the hunt to FILE (for performance reports)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar and no summary on stderr")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -128,8 +137,22 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s%s: %s\n", prefix, where(origin), err)
 	}
 	pcfg.Presorted = o.presorted
+	if o.exact {
+		pcfg.PrescanSample = 0
+	}
 	if bar != nil {
 		pcfg.Progress = func(done, total int64) { bar.Update(done, st.events) }
+	}
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
+		if err != nil {
+			return fmt.Errorf("open --cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start --cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ps, err := pipeline.Hunt(ctx, inputs, pcfg)
 	if bar != nil {
@@ -147,6 +170,9 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	}
 
 	fillSummary(&summary, ps)
+	if ps.Late > 0 && !o.exact {
+		summary.Notes = append(summary.Notes, fmt.Sprintf("%d events arrived later than the engine's lateness bound (an input not in time order); they were processed, but windows may have missed them: run again with --exact-order", ps.Late))
+	}
 	if ps.Rejected > int64(rejectsShown) && !o.quiet {
 		summary.Notes = append(summary.Notes, fmt.Sprintf("%d rejected records not printed above; see rejected_by_reason", ps.Rejected-int64(rejectsShown)))
 	}
@@ -206,8 +232,9 @@ func newStack(cfg config.Config, emit func(reposentry.Alert)) *stack {
 			st.events++
 			st.static.Enrich(ev)
 		},
-		Engine:    cfg.Engine,
-		Detectors: st.detectors,
+		Engine:        cfg.Engine,
+		Detectors:     st.detectors,
+		PrescanSample: defaultPrescanSample,
 		OnSignal: func(s reposentry.Signal) {
 			st.agg.Advance(s.Time, st.emit)
 			st.agg.Add(s)
