@@ -32,14 +32,26 @@ type Config struct {
 	// MaxSignals caps the signals listed in one alert (the most severe are
 	// kept); evidence still counts them all.
 	MaxSignals int `yaml:"max_signals"`
+	// ContextRules are rules whose signals are context: at any severity
+	// (low included, which does not alert alone) they raise an incident
+	// whose other signals alert on their own by one severity, up to
+	// critical. A read from a new country is what travellers do; a bulk
+	// read from one is worse than either. Nil means the default,
+	// first_seen_location; an empty list turns this off.
+	ContextRules []string `yaml:"context_rules"`
 }
 
 // DefaultConfig returns the defaults: a 2 h incident gap, alerts from medium
 // up, and low signals alerting only once their combined risk reaches 60.
 func DefaultConfig() Config {
 	return Config{IncidentGap: 2 * time.Hour, MinSeverity: reposentry.SeverityMedium, RiskThreshold: 60,
-		MaxEventIDs: 500, MaxSignals: 100}
+		MaxEventIDs: 500, MaxSignals: 100, ContextRules: []string{RuleFirstSeenLocation}}
 }
+
+// RuleFirstSeenLocation is the detect package's rule id of reads from a new
+// place, the default context rule (repeated here: alert does not depend on
+// detect).
+const RuleFirstSeenLocation = "first_seen_location"
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
@@ -83,6 +95,9 @@ func New(cfg Config) *Aggregator {
 	}
 	if cfg.MaxSignals <= 0 {
 		cfg.MaxSignals = d.MaxSignals
+	}
+	if cfg.ContextRules == nil {
+		cfg.ContextRules = d.ContextRules
 	}
 	return &Aggregator{cfg: cfg, open: make(map[string]*incident)}
 }
@@ -188,6 +203,10 @@ func (a *Aggregator) build(signals []reposentry.Signal) (reposentry.Alert, bool)
 		// signal at the alerting severity.
 		sev = a.cfg.MinSeverity
 	}
+	raised := a.raise(ranked)
+	if raised > sev {
+		sev = raised
+	}
 
 	byTime := slices.Clone(signals)
 	slices.SortStableFunc(byTime, func(x, y reposentry.Signal) int { return x.Time.Compare(y.Time) })
@@ -245,7 +264,40 @@ func (a *Aggregator) build(signals []reposentry.Signal) (reposentry.Alert, bool)
 	}
 	al.Signals = kept
 	al.Evidence = map[string]any{"signal_count": len(signals), "rule_counts": ruleCount, "by_rule": byRule}
+	if raised > top.Severity {
+		al.Evidence["raised_by_context"] = true
+		al.Explanation += fmt.Sprintf(" Severity raised to %s by context (%s).", sev, strings.Join(a.contextIn(ranked), ", "))
+	}
 	return al, true
+}
+
+// raise returns the severity context signals give the incident: one above
+// its most severe other signal when that alerts on its own and a context
+// signal is present; info otherwise. ranked is most severe first.
+func (a *Aggregator) raise(ranked []reposentry.Signal) reposentry.Severity {
+	if len(a.contextIn(ranked)) == 0 {
+		return reposentry.SeverityInfo
+	}
+	for _, s := range ranked {
+		if !slices.Contains(a.cfg.ContextRules, s.Rule) {
+			if s.Severity < a.cfg.MinSeverity {
+				return reposentry.SeverityInfo
+			}
+			return min(s.Severity+1, reposentry.SeverityCritical)
+		}
+	}
+	return reposentry.SeverityInfo
+}
+
+// contextIn lists the context rules present among signals.
+func (a *Aggregator) contextIn(signals []reposentry.Signal) []string {
+	var out []string
+	for _, s := range signals {
+		if slices.Contains(a.cfg.ContextRules, s.Rule) && !slices.Contains(out, s.Rule) {
+			out = append(out, s.Rule)
+		}
+	}
+	return out
 }
 
 // union appends the values of add missing from dst, keeping dst's order.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +56,8 @@ func TestAggregate(t *testing.T) {
 	low, med, high, crit := reposentry.SeverityLow, reposentry.SeverityMedium, reposentry.SeverityHigh, reposentry.SeverityCritical
 	strict := DefaultConfig()
 	strict.MinSeverity = high
+	noContext := DefaultConfig()
+	noContext.ContextRules = []string{}
 	tests := []struct {
 		name string
 		cfg  Config
@@ -86,6 +89,24 @@ func TestAggregate(t *testing.T) {
 				bob + " bulk_read medium risk=50 signals=1"}},
 		{"min severity high drops a lone medium", strict,
 			[]reposentry.Signal{sig(0, alice, "bulk_read", med, 50)}, nil},
+		{"context raises another rule's alert", DefaultConfig(),
+			[]reposentry.Signal{sig(0, alice, "first_seen_location", low, 20), sig(time.Minute, alice, "bulk_read", med, 50)},
+			[]string{alice + " bulk_read high risk=60 signals=2"}},
+		{"context raises up to critical", DefaultConfig(),
+			[]reposentry.Signal{sig(0, alice, "first_seen_location", high, 75), sig(time.Minute, alice, "bulk_read", crit, 90)},
+			[]string{alice + " bulk_read critical risk=98 signals=2"}},
+		{"context leading raises the other rule's severity", DefaultConfig(),
+			[]reposentry.Signal{sig(0, alice, "first_seen_location", high, 75), sig(time.Minute, alice, "bulk_read", med, 50)},
+			[]string{alice + " first_seen_location high risk=88 signals=2"}},
+		{"context does not lift a signal that would not alert", DefaultConfig(),
+			[]reposentry.Signal{sig(0, alice, "first_seen_location", low, 20), sig(time.Minute, alice, "new_network", low, 20)},
+			nil},
+		{"context in another incident does not raise", DefaultConfig(),
+			[]reposentry.Signal{sig(0, alice, "first_seen_location", low, 20), sig(3*time.Hour, alice, "bulk_read", med, 50)},
+			[]string{alice + " bulk_read medium risk=50 signals=1"}},
+		{"no context rules configured", noContext,
+			[]reposentry.Signal{sig(0, alice, "first_seen_location", low, 20), sig(time.Minute, alice, "bulk_read", med, 50)},
+			[]string{alice + " bulk_read medium risk=60 signals=2"}},
 		{"risk is capped at 100", DefaultConfig(),
 			[]reposentry.Signal{sig(0, alice, "a", crit, 100), sig(time.Minute, alice, "b", crit, 100)},
 			[]string{alice + " a critical risk=100 signals=2"}},
@@ -255,7 +276,11 @@ func TestConfigYAML(t *testing.T) {
 	}
 	want := DefaultConfig()
 	want.IncidentGap, want.MinSeverity, want.RiskThreshold = 90*time.Minute, reposentry.SeverityHigh, 70
-	if cfg != want {
+	if err := yaml.Unmarshal([]byte("context_rules: [first_seen_location, privileged_read]\n"), &cfg); err != nil {
+		t.Fatalf("unmarshal context_rules: %v", err)
+	}
+	want.ContextRules = []string{"first_seen_location", "privileged_read"}
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("decoded %+v, want %+v", cfg, want)
 	}
 	if err := yaml.Unmarshal([]byte("min_severity: severe\n"), &cfg); err == nil {

@@ -71,12 +71,19 @@ type InputConfig struct {
 // maxRecordLimit keeps a configured record size from exhausting memory.
 const maxRecordLimit = 1 << 30
 
-// Default returns the configuration used without a file.
+// Default returns the configuration used without a file. Its bot patterns
+// are the usual names of machine users and apps; enrichment matches them to
+// logins and the detections also to identity ids, since a service account
+// is often named as such only in the directory ("svc-github-ci1@…").
 func Default() Config {
+	bots := []string{"*[bot]", "svc-*", "*-ci", "ci-*", "*-bot", "bot-*"}
+	d := detect.DefaultConfig()
+	d.BotPatterns = append([]string(nil), bots...)
 	return Config{
-		Detect: detect.DefaultConfig(),
+		Detect: d,
 		Alert:  alert.DefaultConfig(),
 		Engine: engine.DefaultConfig(),
+		Bots:   bots,
 		Input:  InputConfig{MaxRecordBytes: source.DefaultMaxRecordBytes},
 	}
 }

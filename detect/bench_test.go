@@ -147,3 +147,40 @@ func BenchmarkMemoryPerActor(b *testing.B) {
 		runtime.KeepAlive(c)
 	}
 }
+
+// BenchmarkMemoryPerBot reports the heap kept per automation identity that
+// reads 6,000 repositories, every one remembered as routine.
+func BenchmarkMemoryPerBot(b *testing.B) {
+	const bots, repos = 20, 6000
+	names := make([]string, repos)
+	for i := range names {
+		names[i] = fmt.Sprintf("acme/service-%05d", i)
+	}
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		c := newCore(DefaultConfig())
+		var ev reposentry.Event
+		for i := range bots {
+			id := fmt.Sprintf("ci%02d[bot]", i)
+			for j, repo := range names {
+				ev = reposentry.Event{Time: t0.Add(time.Duration(j) * time.Second), Platform: reposentry.PlatformGitHub,
+					Category: reposentry.CategoryClone, Outcome: reposentry.OutcomeSuccess, Identity: id,
+					Actor: reposentry.Account{Login: id, Type: reposentry.ActorBot}, Repo: repo, Visibility: reposentry.VisibilityPrivate,
+					SourceIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(j)}), Geo: reposentry.Geo{Country: "US"},
+					Credential: reposentry.Credential{Kind: reposentry.CredentialApp, ID: "inst"}}
+				ev.ID.Set([]byte{byte(i), byte(j >> 8), byte(j)})
+				c.observe(&ev)
+			}
+			if n := len(c.actors[id].mem); n != repos {
+				b.Fatalf("%s remembers %d repositories, want %d", id, n, repos)
+			}
+		}
+		c.advance(t0.Add(30 * time.Hour))
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/bots, "B/bot")
+		runtime.KeepAlive(c)
+	}
+}

@@ -12,8 +12,10 @@ package detect
 
 import (
 	"fmt"
-	"path"
+	"strings"
 	"time"
+
+	"github.com/reposentry/reposentry/enrich"
 )
 
 // Tiers are the counts of distinct non-public repositories read in one window
@@ -33,14 +35,27 @@ type Tiers struct {
 type Config struct {
 	// Window is the sliding event-time window of bulk_read.
 	Window time.Duration `yaml:"window"`
-	// Tiers are the bulk_read thresholds for people.
+	// Tiers are the bulk_read thresholds for people. For automation past
+	// its learning period they apply to the repositories it read from a
+	// new place or with a new credential, one severity higher.
 	Tiers Tiers `yaml:"tiers"`
-	// BotFactor multiplies every threshold for bots, apps, deploy keys and
-	// logins matching BotPatterns: automation legitimately reads a lot.
+	// BotFactor multiplies every threshold for automation (bots, apps,
+	// deploy keys, logins or identities matching BotPatterns, identities
+	// classified by behaviour) while it is still learning: without a
+	// baseline, volume is all there is. Once learned, automation's volume
+	// alone never alerts; only reads from a new place or with a new
+	// credential count (see Tiers).
 	BotFactor int `yaml:"bot_factor"`
-	// BotPatterns are path.Match globs on logins or identities that mark
-	// automation ("*-ci", "svc-*"); logins ending in "[bot]" always do.
+	// BotPatterns are globs, case-insensitive, on logins and identity ids
+	// that mark automation ("*-ci", "svc-*"), with enrich.Glob's syntax:
+	// '*' any run, '?' one character, brackets literal ("*[bot]" matches
+	// "dependabot[bot]"). Logins ending in "[bot]" always do. The top-level
+	// bots list marks logins during enrichment; these also match identities.
 	BotPatterns []string `yaml:"bot_patterns"`
+	// AutomationDays is the count of distinct days, during an identity's
+	// learning period, on which its reads reach the medium tier that make it
+	// automation from then on: people do not mass-clone day after day.
+	AutomationDays int `yaml:"automation_days"`
 	// Privileged lists logins or identities treated as privileged in
 	// addition to those enrichment marks (Event.Privileged).
 	Privileged []string `yaml:"privileged"`
@@ -55,6 +70,9 @@ type Config struct {
 	// RoutineRepos bounds the per-identity memory of repositories read
 	// before (least recently read forgotten first).
 	RoutineRepos int `yaml:"routine_repos"`
+	// AutomationRoutineRepos is the same bound for automation, which
+	// routinely reads thousands of repositories.
+	AutomationRoutineRepos int `yaml:"automation_routine_repos"`
 	// RoutineMaxAge is how long a repository stays routine after its last
 	// read.
 	RoutineMaxAge time.Duration `yaml:"routine_max_age"`
@@ -66,11 +84,14 @@ type Config struct {
 	NewCredentialMinRepos int `yaml:"new_credential_min_repos"`
 	// ExfilLookback is how far back a bulk read makes exfil_path_opened high.
 	ExfilLookback time.Duration `yaml:"exfil_lookback"`
-	// MaxCountries and MaxNetworks bound the per-identity location memory.
-	MaxCountries int `yaml:"max_countries"`
-	MaxNetworks  int `yaml:"max_networks"`
-	// LocationFreshness is how long after a location's first sighting (by
-	// any event, a login say) a read from it still counts as new.
+	// MaxCountries, MaxNetworks and MaxCredentials bound the per-identity
+	// memory of places and credentials seen.
+	MaxCountries   int `yaml:"max_countries"`
+	MaxNetworks    int `yaml:"max_networks"`
+	MaxCredentials int `yaml:"max_credentials"`
+	// LocationFreshness is how long after the first sighting of a location
+	// or credential (by any event, a login say) a read with it still counts
+	// as new.
 	LocationFreshness time.Duration `yaml:"location_freshness"`
 	// IncidentGap is the quiet time after which privileged_read may signal
 	// again for the same identity.
@@ -99,15 +120,18 @@ func DefaultConfig() Config {
 		Window:                     10 * time.Minute,
 		Tiers:                      Tiers{Medium: 15, High: 30, Critical: 75, HighArchives: 10},
 		BotFactor:                  20,
+		AutomationDays:             2,
 		LearningPeriod:             7 * 24 * time.Hour,
 		NewJoinerFactor:            2,
 		RoutineRepos:               256,
+		AutomationRoutineRepos:     16384,
 		RoutineMaxAge:              30 * 24 * time.Hour,
 		CredentialWindow:           time.Hour,
 		NewCredentialMinRepos:      5,
 		ExfilLookback:              24 * time.Hour,
 		MaxCountries:               16,
 		MaxNetworks:                64,
+		MaxCredentials:             16,
 		LocationFreshness:          24 * time.Hour,
 		IncidentGap:                2 * time.Hour,
 		UnknownVisibilityNonPublic: true,
@@ -138,8 +162,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("detect.tiers must rise from medium to high to critical (got %d, %d, %d)", t.Medium, t.High, t.Critical)
 	}
 	for _, p := range c.BotPatterns {
-		if _, err := path.Match(p, ""); err != nil {
-			return fmt.Errorf("detect.bot_patterns: bad glob %q: %w", p, err)
+		if !enrich.ValidGlob(strings.TrimSpace(p)) {
+			return fmt.Errorf("detect.bot_patterns: glob %q would match every login", p)
 		}
 	}
 	return nil
@@ -174,6 +198,9 @@ func (c Config) withDefaults() Config {
 	setI(&c.BotFactor, d.BotFactor)
 	setI(&c.NewJoinerFactor, d.NewJoinerFactor)
 	setI(&c.RoutineRepos, d.RoutineRepos)
+	setI(&c.AutomationRoutineRepos, d.AutomationRoutineRepos)
+	setI(&c.AutomationDays, d.AutomationDays)
+	setI(&c.MaxCredentials, d.MaxCredentials)
 	setI(&c.NewCredentialMinRepos, d.NewCredentialMinRepos)
 	setI(&c.MaxCountries, d.MaxCountries)
 	setI(&c.MaxNetworks, d.MaxNetworks)

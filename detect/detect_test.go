@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -27,10 +28,18 @@ func cred(kind reposentry.CredentialKind, id string) mod {
 	return func(e *reposentry.Event) { e.Credential = reposentry.Credential{Kind: kind, ID: id} }
 }
 func actorType(t reposentry.ActorType) mod { return func(e *reposentry.Event) { e.Actor.Type = t } }
-func privileged() mod                      { return func(e *reposentry.Event) { e.Privileged = true } }
-func action(a string) mod                  { return func(e *reposentry.Event) { e.Action = a } }
-func detail(d string) mod                  { return func(e *reposentry.Event) { e.Detail = d } }
-func target(u string) mod                  { return func(e *reposentry.Event) { e.TargetUser = u } }
+func ident(id string) mod                  { return func(e *reposentry.Event) { e.Identity = id } }
+
+// withBots returns the default configuration with bot patterns.
+func withBots(patterns ...string) Config {
+	c := DefaultConfig()
+	c.BotPatterns = patterns
+	return c
+}
+func privileged() mod     { return func(e *reposentry.Event) { e.Privileged = true } }
+func action(a string) mod { return func(e *reposentry.Event) { e.Action = a } }
+func detail(d string) mod { return func(e *reposentry.Event) { e.Detail = d } }
+func target(u string) mod { return func(e *reposentry.Event) { e.TargetUser = u } }
 
 var defaultAction = map[reposentry.Category]string{
 	reposentry.CategoryClone: "git.clone", reposentry.CategoryFetch: "git.fetch",
@@ -197,6 +206,45 @@ func TestDetections(t *testing.T) {
 				mk(10*day, "newbie", reposentry.CategoryCredentialCreate, "", action("public_key.create"), cred(reposentry.CredentialSession, "")),
 				spree(10*day+time.Minute, "newbie", clone, "svc", 25, 15*time.Second, from("203.0.113.7", "DE"))),
 			nil},
+		{"release-day fetch storm of repositories never read before", DefaultConfig(),
+			join(warm("alice"), spree(10*day, "alice", fetch, "rel", 120, 30*time.Second)),
+			nil},
+		{"bot pattern with literal brackets", DefaultConfig(),
+			join(warm("deps[bot]"), spree(10*day, "deps[bot]", clone, "all", 200, time.Second)),
+			nil},
+		{"bot pattern matching the identity id only", ci,
+			join(mk(0, "acme-build", reposentry.CategoryBrowse, "acme/handbook", ident("svc-build@example.com")),
+				spree(day, "acme-build", clone, "all", 200, 3*time.Second, ident("svc-build@example.com"))),
+			nil},
+		{"bot pattern is a glob, not a character class", withBots("*[bot]"),
+			join(warm("b"), spree(10*day, "b", clone, "all", 20, time.Second)),
+			[]string{"bulk_read/medium/b@example.com"}},
+		{"application credential is automation", DefaultConfig(),
+			join(warm("alice"), spree(10*day, "alice", clone, "all", 200, time.Second, cred(reposentry.CredentialApp, "inst-9"))),
+			nil},
+		{"automation by behaviour: bulk reads on two learning days", DefaultConfig(),
+			join(spree(time.Hour, "builder", clone, "d0", 20, 10*time.Second), spree(day+time.Hour, "builder", clone, "d1", 20, 10*time.Second),
+				spree(10*day, "builder", clone, "all", 300, time.Second)),
+			[]string{"bulk_read/medium/builder@example.com"}},
+		{"one bulk day while learning is not automation", DefaultConfig(),
+			join(spree(time.Hour, "alice", clone, "d0", 20, 10*time.Second), spree(10*day, "alice", clone, "all", 20, time.Second)),
+			[]string{"bulk_read/medium/" + alice, "bulk_read/medium/" + alice}},
+		{"stolen automation token: reads from a new country", ci,
+			join(warm("svc-build"), spree(day, "svc-build", clone, "own", 300, 3*time.Second),
+				spree(10*day, "svc-build", clone, "other", 40, 20*time.Second, from("203.0.113.50", "VN"))),
+			[]string{"first_seen_location/low/svc-build@example.com", "first_seen_location/medium/svc-build@example.com",
+				"bulk_read/high/svc-build@example.com", "first_seen_location/high/svc-build@example.com", "bulk_read/critical/svc-build@example.com"}},
+		{"stolen automation token: a new credential from the usual place", ci,
+			join(warm("svc-build"), spree(10*day, "svc-build", clone, "other", 20, 20*time.Second, cred(reposentry.CredentialPATClassic, "tok-x"))),
+			[]string{"bulk_read/high/svc-build@example.com"}},
+		{"automation rebuilding everything from its usual runners", ci,
+			join(warm("svc-build"), spree(day, "svc-build", clone, "own", 2000, 5*time.Second),
+				spree(10*day, "svc-build", clone, "own", 2000, 100*time.Millisecond)),
+			nil},
+		{"automation re-reading thousands of routine repositories from a new country", ci,
+			join(warm("svc-build"), spree(day, "svc-build", clone, "own", 2000, 5*time.Second),
+				spree(10*day, "svc-build", clone, "own", 2000, 100*time.Millisecond, from("203.0.113.50", "VN"))),
+			[]string{"first_seen_location/low/svc-build@example.com"}},
 		{"failed clones do not count", DefaultConfig(),
 			join(warm("alice"), spree(10*day, "alice", clone, "svc", 40, time.Second, func(e *reposentry.Event) { e.Outcome = reposentry.OutcomeFailure })),
 			nil},
@@ -243,10 +291,35 @@ func TestDetections(t *testing.T) {
 			[]string{"exfil_path_opened/medium/" + alice, "exfil_path_opened/medium/" + alice}},
 
 		// first_seen_location.
-		{"read from a new country", DefaultConfig(),
+		{"new country: one unfamiliar repository is low, a second medium", DefaultConfig(),
 			join(warm("alice"), mk(10*day, "alice", clone, "acme/a", from("203.0.113.9", "RU")),
-				mk(10*day+time.Minute, "alice", clone, "acme/b", from("203.0.113.9", "RU"))),
+				mk(10*day+time.Minute, "alice", clone, "acme/b", from("203.0.113.9", "RU")),
+				mk(10*day+2*time.Minute, "alice", clone, "acme/c", from("203.0.113.9", "RU"))),
+			[]string{"first_seen_location/low/" + alice, "first_seen_location/medium/" + alice}},
+		{"traveller reading the usual repositories is low", DefaultConfig(),
+			join(warm("alice"), mk(day, "alice", clone, "acme/a"), mk(2*day, "alice", clone, "acme/b"),
+				mk(10*day, "alice", fetch, "acme/a", from("203.0.113.9", "JP")),
+				mk(10*day+time.Hour, "alice", clone, "acme/b", from("203.0.113.9", "JP"))),
+			[]string{"first_seen_location/low/" + alice}},
+		{"new country at an unusual hour with one unfamiliar repository stays low", DefaultConfig(),
+			join(warm("alice"), mk(10*day+5*time.Hour, "alice", clone, "acme/x", from("203.0.113.9", "SG")),
+				mk(10*day+5*time.Hour+time.Minute, "alice", fetch, "acme/x", from("203.0.113.9", "SG"))),
+			[]string{"first_seen_location/low/" + alice}},
+		{"new country with a new credential and an unfamiliar repository is high", DefaultConfig(),
+			join(warm("alice"), mk(10*day, "alice", clone, "acme/x", from("203.0.113.9", "RU"), cred(reposentry.CredentialPATClassic, "tok-new"))),
+			[]string{"first_seen_location/high/" + alice}},
+		{"low and slow: unfamiliar repositories at night from a new country", DefaultConfig(),
+			join(warm("alice"), mk(10*day+3*time.Hour, "alice", clone, "acme/x", from("203.0.113.9", "HK")),
+				mk(10*day+4*time.Hour, "alice", clone, "acme/y", from("203.0.113.9", "HK")),
+				mk(11*day+3*time.Hour, "alice", clone, "acme/z", from("203.0.113.9", "HK"))),
+			[]string{"first_seen_location/low/" + alice, "first_seen_location/high/" + alice}},
+		{"new network in a known country needs two reasons, one strong", DefaultConfig(),
+			join(warm("alice"), mk(10*day, "alice", clone, "acme/x", from("192.0.2.44", "NL"), cred(reposentry.CredentialPATClassic, "tok-new"))),
 			[]string{"first_seen_location/medium/" + alice}},
+		{"a credential new during the learning period is not new", DefaultConfig(),
+			join(warm("alice"), mk(day, "alice", fetch, "acme/x", cred(reposentry.CredentialPATClassic, "tok-2")),
+				mk(10*day, "alice", fetch, "acme/x", from("203.0.113.9", "JP"), cred(reposentry.CredentialPATClassic, "tok-2"))),
+			[]string{"first_seen_location/low/" + alice}},
 		{"read from a new network in a known country", DefaultConfig(),
 			join(warm("alice"), mk(10*day, "alice", clone, "acme/a", from("192.0.2.44", "NL"))),
 			[]string{"first_seen_location/low/" + alice}},
@@ -271,7 +344,7 @@ func TestDetections(t *testing.T) {
 			[]string{"privileged_read/high/root@example.com", "privileged_read/high/root@example.com"}},
 		{"configured privileged login from a new country", ci,
 			join(warm("root-admin"), mk(10*day, "root-admin", clone, "acme/a", from("203.0.113.9", "RU"))),
-			[]string{"first_seen_location/medium/root-admin@example.com", "privileged_read/critical/root-admin@example.com"}},
+			[]string{"first_seen_location/low/root-admin@example.com", "privileged_read/critical/root-admin@example.com"}},
 		{"unprivileged reads", DefaultConfig(),
 			join(warm("alice"), mk(10*day, "alice", clone, "acme/a")),
 			nil},
@@ -342,21 +415,29 @@ func TestAdvanceForgetsState(t *testing.T) {
 
 func TestRoutineMemoryBounded(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.RoutineRepos = 8
+	cfg.RoutineRepos, cfg.AutomationRoutineRepos = 8, 12
 	c := newCore(cfg)
-	evs := spree(0, "alice", reposentry.CategoryClone, "r", 20, time.Hour)
+	evs := join(spree(0, "alice", reposentry.CategoryClone, "r", 20, time.Hour),
+		spree(0, "ci[bot]", reposentry.CategoryClone, "r", 20, time.Hour))
 	for i := range evs {
 		c.observe(&evs[i])
+	}
+	if n := len(c.actors["ci[bot]@example.com"].mem); n != 12 {
+		t.Errorf("automation memory holds %d repositories, want 12", n)
 	}
 	a := c.actors["alice@example.com"]
 	if len(a.mem) != 8 {
 		t.Fatalf("memory holds %d repositories, want 8", len(a.mem))
 	}
-	if !slices.IsSortedFunc(a.mem, func(x, y memEntry) int { return strings.Compare(x.repo, y.repo) }) {
+	if !slices.IsSortedFunc(a.mem, func(x, y memEntry) int { return cmp.Compare(x.h, y.h) }) {
 		t.Error("memory is not sorted")
 	}
-	if a.mem[0].repo != "acme/r-012" {
-		t.Errorf("oldest kept is %s, want acme/r-012", a.mem[0].repo)
+	for i := range 20 {
+		repo := fmt.Sprintf("acme/r-%03d", i)
+		_, kept := slices.BinarySearchFunc(a.mem, hashRepo(repo), func(e memEntry, h uint64) int { return cmp.Compare(e.h, h) })
+		if kept != (i >= 12) {
+			t.Errorf("%s kept = %v; want the 8 most recently read kept", repo, kept)
+		}
 	}
 }
 
@@ -369,7 +450,8 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults", func(*Config) {}, ""},
 		{"negative window", func(c *Config) { c.Window = -time.Minute }, "detect.window is negative"},
 		{"tiers out of order", func(c *Config) { c.Tiers.High = 10 }, "must rise"},
-		{"bad glob", func(c *Config) { c.BotPatterns = []string{"["} }, `bad glob "["`},
+		{"glob matching everything", func(c *Config) { c.BotPatterns = []string{"**"} }, `glob "**" would match every login`},
+		{"brackets are literal", func(c *Config) { c.BotPatterns = []string{"*[bot]"} }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

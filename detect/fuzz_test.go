@@ -23,7 +23,8 @@ func fuzzOne(t *testing.T, data []byte) {
 		cfg := DefaultConfig()
 		cfg.Tiers = Tiers{Medium: 3, High: 5, Critical: 8, HighArchives: 2}
 		cfg.LearningPeriod, cfg.Window, cfg.RoutineRepos, cfg.MaxWindowReads = time.Hour, 5*time.Minute, 4, 6
-		cfg.MaxCountries, cfg.MaxNetworks = 2, 3
+		cfg.AutomationRoutineRepos = 9
+		cfg.MaxCountries, cfg.MaxNetworks, cfg.MaxCredentials = 2, 3, 2
 		cfg.Privileged = []string{"u3"}
 		dets := New(cfg)
 		c := dets[0].(*detector).c
@@ -51,6 +52,9 @@ func fuzzOne(t *testing.T, data []byte) {
 			}
 			for _, a := range c.actors {
 				checkWindow(t, &a.win, len(a.mem), cfg)
+				if len(a.countries) > cfg.MaxCountries || len(a.networks) > cfg.MaxNetworks || len(a.creds) > cfg.MaxCredentials {
+					t.Fatalf("place memory exceeded: %d countries, %d networks, %d credentials", len(a.countries), len(a.networks), len(a.creds))
+				}
 			}
 			for _, cs := range c.creds {
 				checkWindow(t, &cs.win, 0, cfg)
@@ -61,10 +65,11 @@ func fuzzOne(t *testing.T, data []byte) {
 
 func checkWindow(t *testing.T, w *window, mem int, cfg Config) {
 	t.Helper()
-	if w.distinct != len(w.refs) || w.nonPublic > w.distinct || w.archives > w.nonPublic || w.nonPublic < 0 || w.archives < 0 {
-		t.Fatalf("window counts inconsistent: distinct %d refs %d nonPublic %d archives %d", w.distinct, len(w.refs), w.nonPublic, w.archives)
+	if w.distinct != len(w.refs) || w.nonPublic > w.distinct || w.archives > w.nonPublic || w.nonPublic < 0 || w.archives < 0 ||
+		w.novel > w.nonPublic || w.novel < 0 {
+		t.Fatalf("window counts inconsistent: distinct %d refs %d nonPublic %d archives %d novel %d", w.distinct, len(w.refs), w.nonPublic, w.archives, w.novel)
 	}
-	if w.len() > cfg.MaxWindowReads || mem > cfg.RoutineRepos {
+	if w.len() > cfg.MaxWindowReads || mem > max(cfg.RoutineRepos, cfg.AutomationRoutineRepos) {
 		t.Fatalf("bounds exceeded: %d reads, %d remembered", w.len(), mem)
 	}
 }

@@ -169,6 +169,13 @@ func (c *core) bulkSignal(ev *reposentry.Event, a *actor, w *window, sev reposen
 	if mult > 1 {
 		baseline += fmt.Sprintf(" (thresholds ×%d for automation or a new joiner)", mult)
 	}
+	novelty := c.noveltyOnly(a, cs != nil && cs.bot, ev.Time.UnixNano())
+	if novelty {
+		threshold = map[reposentry.Severity]int{reposentry.SeverityHigh: t.Medium, reposentry.SeverityCritical: t.High}[sev]
+		baseline = fmt.Sprintf("automation: its volume is routine; only repositories read from a new country or network or with a new credential count, high at %d and critical at %d per %s",
+			t.Medium, t.High, dur(c.cfg.Window))
+		observed = fmt.Sprintf("%d distinct non-public repositories read from a new place or with a new credential (%d non-public in all) in %s", w.novel, w.nonPublic, dur(c.cfg.Window))
+	}
 	via := "using " + credName(v.kind, v.credKey)
 	if cs != nil {
 		via = "shared by " + strings.Join(sharedBy, ", ")
@@ -176,6 +183,7 @@ func (c *core) bulkSignal(ev *reposentry.Event, a *actor, w *window, sev reposen
 	expl := fmt.Sprintf("%s read %d distinct non-public repositories in %s (%s) %s from %s. Confirm with the owner that this was intended; if not, revoke the credential and review what the repositories contain.",
 		who, w.nonPublic, dur(c.cfg.Window), repoList(v.repos, 3), via, where(v.ip, v.country))
 	ev0 := map[string]any{
+		"automation":              cs != nil && cs.bot || a.automated(),
 		"repositories":            v.repos,
 		"distinct_repositories":   w.distinct,
 		"non_public_repositories": w.nonPublic,
@@ -317,18 +325,45 @@ func (c *core) emitLocation(ev *reposentry.Event, f *facts, out func(reposentry.
 		Entity: c.entity(a), EventIDs: []string{ev.Ref()}, Evidence: evid,
 		Baseline: fmt.Sprintf("%d days of history: countries %s; %d networks", days, strings.Join(known, ", "), nets),
 	}
+	reasons := locReasons(f.locWhy)
+	evid["reasons"] = reasons
+	s.Severity = f.locSev
+	s.Risk = map[reposentry.Severity]int{reposentry.SeverityLow: 20, reposentry.SeverityMedium: 50, reposentry.SeverityHigh: 75}[f.locSev]
+	also := "Alone this is weak evidence (travel, a new ISP); it raises the severity of other signals for the identity."
+	if len(reasons) > 0 {
+		also = "It comes with " + strings.Join(reasons, ", ") + "."
+	}
 	if f.locCountry {
-		s.Title, s.Severity, s.Risk = "Repository read from a new country", reposentry.SeverityMedium, 45
+		s.Title = "Repository read from a new country"
 		s.Observed = "read from " + where(ev.SourceIP, ev.Geo.Country) + ", a country never seen for this identity"
-		s.Explanation = fmt.Sprintf("%s read %s from %s, a country not seen in %d days of history (known: %s) using %s. Confirm the owner is travelling; if not, end the sessions and revoke the credential.",
-			a.key, ev.Repo, where(ev.SourceIP, ev.Geo.Country), days, strings.Join(known, ", "), credName(ev.Credential.Kind, ev.Credential.Key()))
+		s.Explanation = fmt.Sprintf("%s read %s from %s, a country not seen in %d days of history (known: %s) using %s. %s Confirm the owner is travelling; if not, end the sessions and revoke the credential.",
+			a.key, ev.Repo, where(ev.SourceIP, ev.Geo.Country), days, strings.Join(known, ", "), credName(ev.Credential.Kind, ev.Credential.Key()), also)
 	} else {
-		s.Title, s.Severity, s.Risk = "Repository read from a new network", reposentry.SeverityLow, 20
+		s.Title = "Repository read from a new network"
 		s.Observed = "read from network " + netPrefix(ev.SourceIP) + ", never seen for this identity"
-		s.Explanation = fmt.Sprintf("%s read %s from %s in network %s, not seen in %d days of history, using %s. Alone this is weak evidence; look at it together with other signals for the identity.",
-			a.key, ev.Repo, where(ev.SourceIP, ev.Geo.Country), netPrefix(ev.SourceIP), days, credName(ev.Credential.Kind, ev.Credential.Key()))
+		s.Explanation = fmt.Sprintf("%s read %s from %s in network %s, not seen in %d days of history, using %s. %s",
+			a.key, ev.Repo, where(ev.SourceIP, ev.Geo.Country), netPrefix(ev.SourceIP), days, credName(ev.Credential.Kind, ev.Credential.Key()), also)
+	}
+	if len(reasons) > 0 {
+		s.Baseline += "; corroborated by " + strings.Join(reasons, ", ")
 	}
 	out(s)
+}
+
+// locReasons names the why* bits for people.
+func locReasons(why uint8) []string {
+	var out []string
+	for _, r := range []struct {
+		bit  uint8
+		name string
+	}{{whyNewCred, "a credential never seen before"}, {whyBulk, "a bulk read"},
+		{whyUnread, "several repositories never read before"}, {whyOneUnread, "a repository never read before"},
+		{whyOffHours, "an hour of day the identity is never active at"}} {
+		if why&r.bit != 0 {
+			out = append(out, r.name)
+		}
+	}
+	return out
 }
 
 func (c *core) emitPrivileged(ev *reposentry.Event, f *facts, out func(reposentry.Signal)) {
@@ -347,7 +382,7 @@ func (c *core) emitPrivileged(ev *reposentry.Event, f *facts, out func(reposentr
 			extra = " It comes from a location never seen for this identity."
 		}
 	}
-	why := "marked privileged by the directory"
+	why := "marked privileged by the identity enrichment (directory groups or the privileged list)"
 	if a.privileged {
 		why = "listed as privileged in the configuration"
 	}

@@ -1,13 +1,16 @@
 package detect
 
 import (
+	"cmp"
+	"math"
+	"math/bits"
 	"net/netip"
-	"path"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/enrich"
 )
 
 // account is one platform account joined to an identity.
@@ -16,20 +19,46 @@ type account struct {
 	login string
 }
 
-// memEntry is a repository the identity read before: first is the start of
-// the current run of reads (reset when the repository was forgotten), last
-// the latest read.
+// memEntry is a repository the identity read before, kept as a 64-bit hash
+// of its name with times in seconds since memEpoch: 16 bytes however long
+// the name, so automation can remember thousands. first is the start of the
+// current run of reads (reset when the repository was forgotten), last the
+// latest read. A hash collision (negligible among thousands of names) only
+// makes one read look routine.
 type memEntry struct {
-	repo        string
-	first, last int64
+	h           uint64
+	first, last uint32
 }
 
-// place is a country or network the identity was seen from.
+// memEpoch is the origin of memEntry times (2000-01-01 UTC): uint32 seconds
+// from it last until 2136.
+const memEpoch = 946684800
+
+// memTime converts unix nanoseconds to memEntry seconds, clamped.
+func memTime(t int64) uint32 {
+	return uint32(min(max(t/int64(time.Second)-memEpoch, 0), math.MaxUint32))
+}
+
+// hashRepo is FNV-1a, 64 bits, of a repository name; inline so that the hot
+// path neither allocates nor converts.
+func hashRepo(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// place is a country, network or credential the identity was seen with.
 type place struct {
-	country     string
+	country     string // the country, or the credential's key
 	key         uint64 // network key (see netKey) for networks
 	first, last int64
-	alerted     bool
+	sev         reposentry.Severity // highest first_seen_location severity signalled
+	// unread counts the distinct non-public repositories first read from
+	// this place while it was new (saturating).
+	unread uint8
 }
 
 // evRef is an event id kept without building its string.
@@ -63,14 +92,19 @@ type actor struct {
 	accounts   []account
 	first      int64
 	last       int64
-	bot        bool
+	bot        bool // automation by name, actor type or credential kind
+	auto       bool // automation by behaviour (see Config.AutomationDays)
+	autoDays   uint8
+	autoDay    int32  // last day (since the unix epoch) counted in autoDays
+	hours      uint32 // bit h set: the identity was active at UTC hour h
 	privileged bool
 	newJoiner  bool
 	active     bool
-	mem        []memEntry // sorted by repo
+	mem        []memEntry // sorted by hash
 	win        window
 	countries  []place
 	networks   []place
+	creds      []place
 	// lastBulk is when the identity last reached a bulk_read tier and
 	// lastBulkCount how many distinct non-public repositories that was.
 	lastBulk      int64
@@ -102,6 +136,8 @@ type facts struct {
 	pend       *pending
 	locCountry bool
 	locNetwork bool
+	locSev     reposentry.Severity
+	locWhy     uint8  // why* bits that raised the location signal
 	exfil      string // what was opened
 	exfilHigh  bool
 	priv       reposentry.Severity
@@ -109,12 +145,13 @@ type facts struct {
 
 // core is the state shared by the detectors of one New call.
 type core struct {
-	cfg        Config
-	privileged map[string]struct{}
-	actors     map[string]*actor
-	creds      map[string]*credState
-	active     []*actor
-	activeCred []*credState
+	cfg         Config
+	botPatterns []string // lower-cased
+	privileged  map[string]struct{}
+	actors      map[string]*actor
+	creds       map[string]*credState
+	active      []*actor
+	activeCred  []*credState
 
 	started   bool
 	dataStart int64
@@ -137,6 +174,9 @@ func newCore(cfg Config) *core {
 	}
 	for _, p := range cfg.Privileged {
 		c.privileged[strings.ToLower(p)] = struct{}{}
+	}
+	for _, p := range cfg.BotPatterns {
+		c.botPatterns = append(c.botPatterns, strings.ToLower(strings.TrimSpace(p)))
 	}
 	return c
 }
@@ -166,20 +206,84 @@ func (c *core) observe(ev *reposentry.Event) *facts {
 		a.last = t
 	}
 	c.f.a = a
-	c.location(a, ev, t)
+	var s sighting
+	c.sight(a, ev, t, &s)
 	switch {
 	case ev.Category.IsRead():
-		c.read(a, ev, t)
+		s.firstRead = c.read(a, ev, t, s.novel())
+		c.location(a, ev, t, &s)
 	case ev.Category == reposentry.CategoryCredentialCreate:
 		c.credCreate(a, ev, t)
 	}
+	a.hours |= 1 << hourOf(t)
 	c.exfil(a, ev, t)
 	c.privilegedRead(a, ev, t)
 	return &c.f
 }
 
+// hourOf is the UTC hour of day of unix nanoseconds t.
+func hourOf(t int64) uint {
+	h := (t / int64(time.Hour)) % 24
+	if h < 0 {
+		h += 24
+	}
+	return uint(h)
+}
+
+// sighting is what an event showed that is new for its identity: places and
+// a credential first seen after the learning period, recently, and an hour
+// of day it was never active at.
+type sighting struct {
+	country, network       *place // the event's places; nil when not logged
+	newCountry, newNetwork bool
+	newCred, offHours      bool
+	firstRead              bool // a clone or archive of a non-public repository never read before
+}
+
+// novel reports whether the event came from somewhere, or with something,
+// new for the identity: what makes automation's reads count.
+func (s *sighting) novel() bool { return s.newCountry || s.newNetwork || s.newCred }
+
+// Reasons a first_seen_location signal rises above low. The first three are
+// strong; the last two weak: travel shifts a person's day by the time zone,
+// and anyone may open one unfamiliar repository.
+const (
+	whyNewCred uint8 = 1 << iota
+	whyBulk
+	whyUnread // several repositories never read before
+	whyOffHours
+	whyOneUnread
+)
+
+// strongWhy are the reasons that let a new country alert.
+const strongWhy = whyNewCred | whyBulk | whyUnread
+
+// sight records the event's country, network and credential and reports
+// which are new: first seen after the identity's learning period, within
+// LocationFreshness. Application tokens are left out of credentials: they
+// rotate hourly by design.
+func (c *core) sight(a *actor, ev *reposentry.Event, t int64, s *sighting) {
+	learned := c.learnedAt(a)
+	fresh := func(p *place) bool {
+		return p != nil && t >= learned && p.first >= learned && t-p.first <= int64(c.cfg.LocationFreshness)
+	}
+	if ev.Geo.Country != "" {
+		s.country = see(&a.countries, c.cfg.MaxCountries, ev.Geo.Country, 0, t)
+		s.newCountry = fresh(s.country)
+	}
+	if k := netKey(ev.SourceIP); k != 0 {
+		s.network = see(&a.networks, c.cfg.MaxNetworks, "", k, t)
+		s.newNetwork = fresh(s.network)
+	}
+	if k := ev.Credential.Key(); k != "" && ev.Credential.Kind != reposentry.CredentialApp {
+		// The key is kept as given: parsers intern it, so comparing is cheap.
+		s.newCred = fresh(see(&a.creds, c.cfg.MaxCredentials, k, 0, t))
+	}
+	s.offHours = t >= learned && a.hours&(1<<hourOf(t)) == 0
+}
+
 func (c *core) newActor(key string, t int64) *actor {
-	a := &actor{key: key, first: t}
+	a := &actor{key: key, first: t, autoDay: -1}
 	a.newJoiner = t-c.dataStart >= int64(c.cfg.LearningPeriod)
 	a.bot = c.isBotName(key)
 	_, a.privileged = c.privileged[strings.ToLower(key)]
@@ -188,9 +292,12 @@ func (c *core) newActor(key string, t int64) *actor {
 }
 
 // touch records the event's account, re-evaluating the bot and privileged
-// markers only when an account is first joined.
+// markers only when an account is first joined. Application and deploy-key
+// credentials are automation's whoever the platform names as the actor.
 func (a *actor) touch(c *core, ev *reposentry.Event) {
-	if ev.Actor.Type == reposentry.ActorBot || ev.Actor.Type == reposentry.ActorApp || ev.Actor.Type == reposentry.ActorDeployKey {
+	switch {
+	case ev.Actor.Type == reposentry.ActorBot, ev.Actor.Type == reposentry.ActorApp, ev.Actor.Type == reposentry.ActorDeployKey,
+		ev.Credential.Kind == reposentry.CredentialApp, ev.Credential.Kind == reposentry.CredentialDeployKey:
 		a.bot = true
 	}
 	if ev.Actor.Login == "" {
@@ -218,29 +325,70 @@ func (c *core) isBotName(name string) bool {
 		return true
 	}
 	lower := strings.ToLower(name)
-	for _, p := range c.cfg.BotPatterns {
-		if ok, _ := path.Match(strings.ToLower(p), lower); ok {
+	for _, p := range c.botPatterns {
+		if enrich.Glob(p, lower) {
 			return true
 		}
 	}
 	return false
 }
 
+// automated reports whether the identity is automation, by name or type or
+// by behaviour.
+func (a *actor) automated() bool { return a.bot || a.auto }
+
 // learnedAt is when the identity's baseline becomes trustworthy.
 func (c *core) learnedAt(a *actor) int64 {
 	return max(c.dataStart, a.first) + int64(c.cfg.LearningPeriod)
 }
 
-// multiplier scales thresholds for automation and for new joiners still
-// onboarding.
+// multiplier scales thresholds for automation still learning and for new
+// joiners still onboarding.
 func (c *core) multiplier(a *actor, bot bool, t int64) int {
-	if bot || a.bot {
+	if bot || a.automated() {
 		return c.cfg.BotFactor
 	}
 	if a.newJoiner && t < c.learnedAt(a) {
 		return c.cfg.NewJoinerFactor
 	}
 	return 1
+}
+
+// noveltyOnly reports whether only novel reads count for a window: the
+// identity (or the credential, when bot) is automation past its learning
+// period, whose volume alone is routine.
+func (c *core) noveltyOnly(a *actor, bot bool, t int64) bool {
+	return (bot || a.automated()) && t >= c.learnedAt(a)
+}
+
+// bulkTier is the bulk_read severity a window reaches. For learned
+// automation only the repositories read from a new place or with a new
+// credential count, and reaching a tier that way is one severity worse: the
+// shape of a stolen automation token.
+func (c *core) bulkTier(a *actor, w *window, bot bool, t int64) reposentry.Severity {
+	if c.noveltyOnly(a, bot, t) {
+		if tr := c.tier(w.novel, 0, 1); tr != reposentry.SeverityInfo {
+			return min(tr+1, reposentry.SeverityCritical)
+		}
+		return reposentry.SeverityInfo
+	}
+	return c.tier(w.nonPublic, w.archives, c.multiplier(a, bot, t))
+}
+
+// classify counts the days in the identity's learning period on which its
+// window reached the medium tier for people (new joiners' included), and
+// makes it automation once they reach AutomationDays.
+func (c *core) classify(a *actor, t int64) {
+	if a.automated() || t >= c.learnedAt(a) || c.tier(a.win.nonPublic, a.win.archives, c.multiplier(a, false, t)) == reposentry.SeverityInfo {
+		return
+	}
+	if d := int32(t / int64(24*time.Hour)); d != a.autoDay {
+		a.autoDay = d
+		a.autoDays++
+		if int(a.autoDays) >= c.cfg.AutomationDays {
+			a.auto = true
+		}
+	}
 }
 
 // tier maps window counts to a bulk_read severity.
@@ -273,23 +421,27 @@ func (c *core) activateCred(cs *credState) {
 
 // remember updates the routine memory with a read of repo and reports whether
 // the read is routine: the repository was first read before the current
-// window (and not forgotten since), or it is a fetch, which needs an earlier
-// clone. A fetch of an unknown repository is routine while the data is still
-// cold, because the clone most likely predates the data.
-func (c *core) remember(a *actor, repo string, t int64, fetch bool) bool {
-	i, found := slices.BinarySearchFunc(a.mem, repo, func(e memEntry, r string) int { return strings.Compare(e.repo, r) })
+// window (and not forgotten since), or it is a fetch. GitHub logs a fetch
+// only when the client already holds the repository's history, so the
+// collection happened at an earlier clone, counted then or made before the
+// data or the memory began: a release engineer refreshing a hundred
+// checkouts collects nothing new. first reports a repository not in memory
+// (or forgotten).
+func (c *core) remember(a *actor, repo string, t int64, fetch bool) (routine, first bool) {
+	h, now := hashRepo(repo), memTime(t)
+	i, found := slices.BinarySearchFunc(a.mem, h, func(e memEntry, h uint64) int { return cmp.Compare(e.h, h) })
 	if found {
 		e := &a.mem[i]
-		routine := false
-		if t-e.last > int64(c.cfg.RoutineMaxAge) {
-			e.first = t
-		} else if fetch || e.first < t-int64(c.cfg.Window) {
+		routine = fetch
+		if int64(now)-int64(e.last) > int64(c.cfg.RoutineMaxAge/time.Second) {
+			e.first, first = now, true
+		} else if e.first < memTime(t-int64(c.cfg.Window)) {
 			routine = true
 		}
-		e.last = t
-		return routine
+		e.last = now
+		return routine, first
 	}
-	if len(a.mem) >= c.cfg.RoutineRepos {
+	if len(a.mem) >= c.routineCap(a) {
 		oldest := 0
 		for j := range a.mem {
 			if a.mem[j].last < a.mem[oldest].last {
@@ -301,16 +453,28 @@ func (c *core) remember(a *actor, repo string, t int64, fetch bool) bool {
 			i--
 		}
 	}
-	a.mem = slices.Insert(a.mem, i, memEntry{repo: repo, first: t, last: t})
-	return fetch && t-c.dataStart < int64(c.cfg.LearningPeriod)
+	a.mem = slices.Insert(a.mem, i, memEntry{h: h, first: now, last: now})
+	return fetch, true
 }
 
-func (c *core) read(a *actor, ev *reposentry.Event, t int64) {
-	if ev.Repo == "" {
-		return
+// routineCap is how many repositories the identity's memory holds.
+func (c *core) routineCap(a *actor) int {
+	if a.automated() {
+		return max(c.cfg.AutomationRoutineRepos, c.cfg.RoutineRepos)
 	}
-	if c.remember(a, ev.Repo, t, ev.Category == reposentry.CategoryFetch) {
-		return
+	return c.cfg.RoutineRepos
+}
+
+// read counts a repository read and reports whether it was a clone or
+// archive download of a non-public repository the identity had not read
+// before.
+func (c *core) read(a *actor, ev *reposentry.Event, t int64, novel bool) bool {
+	if ev.Repo == "" {
+		return false
+	}
+	routine, first := c.remember(a, ev.Repo, t, ev.Category == reposentry.CategoryFetch)
+	if routine {
+		return false
 	}
 	r := read{t: t, repo: ev.Repo, country: ev.Geo.Country, ip: ev.SourceIP, id: ev.ID, plat: ev.Platform,
 		kind: ev.Credential.Kind, cred: ev.Credential.Key()}
@@ -321,11 +485,15 @@ func (c *core) read(a *actor, ev *reposentry.Event, t int64) {
 	if ev.Category == reposentry.CategoryArchiveDownload {
 		r.flags |= flagArchive
 	}
+	if novel {
+		r.flags |= flagNovel
+	}
 	cut := t - int64(c.cfg.Window)
 	a.win.expire(cut)
 	a.win.push(&r, c.cfg.MaxWindowReads)
 	c.activate(a)
-	if tr := c.tier(a.win.nonPublic, a.win.archives, c.multiplier(a, false, t)); tr > a.win.tier {
+	c.classify(a, t)
+	if tr := c.bulkTier(a, &a.win, false, t); tr > a.win.tier {
 		a.win.tier, c.f.bulk = tr, tr
 		a.lastBulk, a.lastBulkCount = t, a.win.nonPublic
 	}
@@ -334,7 +502,7 @@ func (c *core) read(a *actor, ev *reposentry.Event, t int64) {
 		cs := c.cred(r.cred, ev, a)
 		cs.win.expire(cut)
 		cs.win.push(&r, c.cfg.MaxWindowReads)
-		if tr := c.tier(cs.win.nonPublic, cs.win.archives, c.multiplier(a, cs.bot, t)); tr > cs.win.tier {
+		if tr := c.bulkTier(a, &cs.win, cs.bot, t); tr > cs.win.tier {
 			cs.win.tier = tr
 			// A credential used by one identity only repeats that
 			// identity's signal; it speaks when others shared it.
@@ -350,6 +518,7 @@ func (c *core) read(a *actor, ev *reposentry.Event, t int64) {
 	if np && a.pend != nil && t <= a.pend.end {
 		c.pendRead(a.pend, &r)
 	}
+	return np && first
 }
 
 // cred returns the state of a credential key, creating it on first use.
@@ -359,7 +528,7 @@ func (c *core) cred(key string, ev *reposentry.Event, a *actor) *credState {
 		cs = &credState{key: key, kind: ev.Credential.Kind}
 		c.creds[key] = cs
 	}
-	if ev.Credential.Kind == reposentry.CredentialDeployKey || ev.Credential.Kind == reposentry.CredentialApp || a.bot {
+	if ev.Credential.Kind == reposentry.CredentialDeployKey || ev.Credential.Kind == reposentry.CredentialApp || a.automated() {
 		cs.bot = true
 	}
 	if !slices.Contains(cs.actors, a) && len(cs.actors) < 8 {
@@ -413,7 +582,7 @@ func (c *core) credCreate(a *actor, ev *reposentry.Event, t int64) {
 	if p != nil && t <= p.end {
 		p.end = end // another credential in the same hour extends the watch
 	} else {
-		p = &pending{start: t, end: end, actor: a, bot: a.bot}
+		p = &pending{start: t, end: end, actor: a, bot: a.automated()}
 		a.pend = p
 	}
 	p.action, p.detail, p.kind, p.key = ev.Action, ev.Detail, ev.Credential.Kind, ev.Credential.Key()
@@ -500,35 +669,53 @@ func see(list *[]place, max int, country string, key uint64, t int64) *place {
 	return &(*list)[len(*list)-1]
 }
 
-func (c *core) location(a *actor, ev *reposentry.Event, t int64) {
-	var pc, pn *place
-	if ev.Geo.Country != "" {
-		pc = see(&a.countries, c.cfg.MaxCountries, ev.Geo.Country, 0, t)
-	}
-	if k := netKey(ev.SourceIP); k != 0 {
-		pn = see(&a.networks, c.cfg.MaxNetworks, "", k, t)
-	}
-	if !ev.Category.IsRead() {
+// location decides first_seen_location for a read. A new country alone is
+// what travellers look like: it is signalled low, which does not alert alone
+// but raises the severity of whatever else the incident holds (see the alert
+// package). It rises to medium with a strong reason (a credential also new,
+// a bulk read, or several repositories the identity never read, read from
+// the new place) and to high with a strong reason and any other, weak ones
+// being an hour of day the identity is never active at, or one unfamiliar
+// repository. A new network in a known country rises to medium only with a
+// strong reason and another.
+func (c *core) location(a *actor, ev *reposentry.Event, t int64, s *sighting) {
+	if !s.newCountry && !s.newNetwork {
 		return
 	}
-	learned := c.learnedAt(a)
-	if t < learned {
-		return
+	p := s.network
+	if s.newCountry {
+		p = s.country
 	}
-	fresh := func(p *place) bool {
-		return p != nil && !p.alerted && p.first >= learned && t-p.first <= int64(c.cfg.LocationFreshness)
+	if s.firstRead && p.unread < math.MaxUint8 {
+		p.unread++
 	}
-	switch {
-	case fresh(pc):
-		c.f.locCountry = true
-		pc.alerted = true
-		if pn != nil {
-			pn.alerted = true
+	var why uint8
+	for _, r := range [...]struct {
+		ok  bool
+		bit uint8
+	}{{s.newCred, whyNewCred}, {a.win.tier >= reposentry.SeverityMedium, whyBulk}, {p.unread >= 2, whyUnread},
+		{s.offHours, whyOffHours}, {p.unread == 1, whyOneUnread}} {
+		if r.ok {
+			why |= r.bit
 		}
-	case fresh(pn):
-		c.f.locNetwork = true
-		pn.alerted = true
 	}
+	sev := reposentry.SeverityLow
+	strong, others := why&strongWhy != 0, bits.OnesCount8(why) >= 2
+	switch {
+	case s.newCountry && strong && others:
+		sev = reposentry.SeverityHigh
+	case s.newCountry && strong, strong && others:
+		sev = reposentry.SeverityMedium
+	}
+	if sev <= p.sev {
+		return
+	}
+	p.sev = sev
+	if s.newCountry && s.newNetwork {
+		s.network.sev = max(s.network.sev, sev)
+	}
+	c.f.locCountry, c.f.locNetwork = s.newCountry, !s.newCountry
+	c.f.locSev, c.f.locWhy = sev, why
 }
 
 func (c *core) privilegedRead(a *actor, ev *reposentry.Event, t int64) {

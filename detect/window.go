@@ -23,12 +23,15 @@ type read struct {
 const (
 	flagNonPublic uint8 = 1 << iota
 	flagArchive
+	// flagNovel marks a read from a place or with a credential first seen
+	// after the identity's learning period.
+	flagNovel
 )
 
 // repoCount is how many reads of one repository a window holds.
 type repoCount struct {
-	n, archives uint32
-	nonPublic   bool
+	n, archives, novel uint32
+	nonPublic          bool
 }
 
 // window counts the distinct repositories read in a sliding event-time
@@ -38,9 +41,10 @@ type window struct {
 	q    []read
 	head int
 	refs map[string]repoCount
-	// distinct, nonPublic and archives count distinct repositories (all,
-	// non-public, non-public downloaded as archive) in the window.
-	distinct, nonPublic, archives int
+	// distinct, nonPublic, archives and novel count distinct repositories
+	// (all, non-public, non-public downloaded as archive, non-public read
+	// at least once in a novel context) in the window.
+	distinct, nonPublic, archives, novel int
 	// tier is the highest severity signalled in this episode; it resets when
 	// the window empties, so a later spree signals again.
 	tier reposentry.Severity
@@ -79,6 +83,12 @@ func (w *window) push(r *read, max int) {
 		}
 		c.archives++
 	}
+	if r.flags&flagNovel != 0 {
+		if c.novel == 0 && c.nonPublic {
+			w.novel++
+		}
+		c.novel++
+	}
 	w.refs[r.repo] = c
 }
 
@@ -91,6 +101,12 @@ func (w *window) pop() {
 		c.archives--
 		if c.archives == 0 && c.nonPublic {
 			w.archives--
+		}
+	}
+	if r.flags&flagNovel != 0 {
+		c.novel--
+		if c.novel == 0 && c.nonPublic {
+			w.novel--
 		}
 	}
 	if c.n == 0 {

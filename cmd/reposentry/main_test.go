@@ -62,8 +62,8 @@ func TestHuntExamples(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	s := readStats(t, stats)
-	if s.Records != 2983 || s.Parsed != 2983 || s.Rejected != 0 {
-		t.Errorf("stats = %+v, want 2983 records parsed, none rejected", s)
+	if s.Records != 2987 || s.Parsed != 2987 || s.Rejected != 0 {
+		t.Errorf("stats = %+v, want 2987 records parsed, none rejected", s)
 	}
 	if s.Alerts != strings.Count(out, "\n") {
 		t.Errorf("stats say %d alerts, output has %d lines", s.Alerts, strings.Count(out, "\n"))
@@ -214,8 +214,8 @@ func exampleEvents(t *testing.T) []timedEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 2983 {
-		t.Fatalf("read %d example events, want 2983", len(out))
+	if len(out) != 2987 {
+		t.Fatalf("read %d example events, want 2987", len(out))
 	}
 	return out
 }

@@ -249,6 +249,35 @@ func TestStory(t *testing.T) {
 	if len(away) < 2 || len(away) > 5 || away[0].time().Before(learningEnd) {
 		t.Fatalf("kwame-acme: %d reads from a new country, want a few after the learning period", len(away))
 	}
+	known := map[string]bool{}
+	for _, e := range by("kwame-acme", func(e loaded) bool { return e.time().Before(away[0].time()) }) {
+		known[e.str("repo")] = true
+	}
+	foreign := 0
+	for _, e := range away {
+		if !known[e.str("repo")] {
+			foreign++
+		}
+	}
+	if foreign < 2 {
+		t.Fatalf("kwame-acme: %d of the reads from abroad are of repositories he never read, want at least 2", foreign)
+	}
+	// Near miss: wlee-acme reads her own repositories from abroad.
+	wleeKnown := map[string]bool{}
+	var wleeAway int
+	for _, e := range by("wlee-acme", func(loaded) bool { return true }) {
+		if e.m["actor_location"].(map[string]any)["country_code"] == "PT" {
+			wleeAway++
+			if !wleeKnown[e.str("repo")] {
+				t.Fatalf("wlee-acme reads %s from abroad, a repository she never read", e.str("repo"))
+			}
+		} else {
+			wleeKnown[e.str("repo")] = true
+		}
+	}
+	if wleeAway == 0 {
+		t.Fatal("wlee-acme never reads from abroad")
+	}
 	// (d) the privileged admin clones exactly two repositories, never before.
 	if got := by("admin-jsmith", func(e loaded) bool { return strings.HasPrefix(e.str("action"), "git.") }); len(got) != 2 || got[0].time().Before(learningEnd) {
 		t.Fatalf("admin-jsmith Git events: %d, want 2 after the learning period", len(got))

@@ -131,6 +131,7 @@ func (o *org) story() []event {
 	add(o.deployBot(o.byName["svc-deploy"])...)
 	add(o.lapsus(o.byName["mallory-acme"])...)
 	add(o.traveller(o.byName["kwame-acme"])...)
+	add(o.abroad(o.byName["wlee-acme"])...)
 	add(o.newToken(o.byName["bstone-acme"], 2)...)
 	add(o.newToken(o.byName["dkim-acme"], 8)...)
 
@@ -373,13 +374,26 @@ func (o *org) lapsus(p *person) []event {
 	return evs
 }
 
-// traveller is detection (c): kwame-acme, who works from Amsterdam, reads
-// three of his repositories from Singapore on the last day.
+// traveller is detection (c): kwame-acme, who works from Amsterdam, is
+// used from Singapore on the last day: a fetch of one of his repositories,
+// then clones of three repositories of another team he has never read.
 func (o *org) traveller(p *person) []event {
 	w := where{"192.0.2.44", "SG", p.ua}
+	evs := []event{o.git(o.at(9, 3.15), p, "git.fetch", p.workset[0], p.cred, w)}
+	other := o.byTeam[(p.team+2)%len(teams)]
+	for i := range 3 {
+		evs = append(evs, o.git(o.at(9, 3.35+float64(i)*0.2), p, "git.clone", other[i], p.cred, w))
+	}
+	return evs
+}
+
+// abroad is a near miss: wlee-acme works from Lisbon for a day and reads only
+// her own repositories, as a traveller does.
+func (o *org) abroad(p *person) []event {
+	w := where{"203.0.113.140", "PT", p.ua}
 	var evs []event
 	for i, action := range []string{"git.fetch", "git.fetch", "git.clone"} {
-		evs = append(evs, o.git(o.at(9, 3.15+float64(i)*0.2), p, action, p.workset[i], p.cred, w))
+		evs = append(evs, o.git(o.at(8, 9.5-p.offset+float64(i)*0.5), p, action, p.workset[i%len(p.workset)], p.cred, w))
 	}
 	return evs
 }
