@@ -8,11 +8,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/netip"
+	"github.com/reposentry/reposentry/parser/jsonval"
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/intern"
@@ -105,11 +104,11 @@ func (p *Platform) TimeOf(v *fastjson.Value) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	o, _ := v.Object()
-	t, st := parseTime(o.Get("@timestamp"))
-	if st != timeOK {
-		t, st = parseTime(o.Get("created_at"))
+	t, st := jsonval.Time(o.Get("@timestamp"))
+	if st != jsonval.TimeOK {
+		t, st = jsonval.Time(o.Get("created_at"))
 	}
-	return t, st == timeOK
+	return t, st == jsonval.TimeOK
 }
 
 func (p *Platform) visitField(k []byte, v *fastjson.Value) {
@@ -202,23 +201,23 @@ func (p *Platform) Parse(v *fastjson.Value, raw []byte, ev *reposentry.Event) er
 	o.Visit(p.visit)
 	f := &p.f
 
-	action := str(f.action)
+	action := jsonval.Str(f.action)
 	if len(action) == 0 {
 		return errMissingAction
 	}
-	t, st := parseTime(f.timestamp)
-	if st != timeOK {
-		t2, st2 := parseTime(f.createdAt)
-		if st2 == timeOK {
+	t, st := jsonval.Time(f.timestamp)
+	if st != jsonval.TimeOK {
+		t2, st2 := jsonval.Time(f.createdAt)
+		if st2 == jsonval.TimeOK {
 			t, st = t2, st2
-		} else if st2 == timeInvalid {
-			st = timeInvalid
+		} else if st2 == jsonval.TimeInvalid {
+			st = jsonval.TimeInvalid
 		}
 	}
 	switch st {
-	case timeMissing:
+	case jsonval.TimeMissing:
 		return errMissingTime
-	case timeInvalid:
+	case jsonval.TimeInvalid:
 		return errInvalidTime
 	}
 
@@ -227,32 +226,32 @@ func (p *Platform) Parse(v *fastjson.Value, raw []byte, ev *reposentry.Event) er
 	ev.Action = p.tab.Bytes(action)
 	info := p.lookup(ev.Action)
 
-	ev.Actor.Login = p.tab.Bytes(str(f.actor))
+	ev.Actor.Login = p.tab.Bytes(jsonval.Str(f.actor))
 	ev.Actor.ID = p.tab.Bytes(p.idText(f.actorID))
-	ev.UserAgent = p.tab.Bytes(str(f.userAgent))
-	ev.TargetUser = p.tab.Bytes(str(f.user))
+	ev.UserAgent = p.tab.Bytes(jsonval.Str(f.userAgent))
+	ev.TargetUser = p.tab.Bytes(jsonval.Str(f.user))
 	ev.Org = p.tab.Bytes(firstString(f.org))
-	ev.Enterprise = p.tab.Bytes(str(f.business))
-	repo := str(f.repo)
+	ev.Enterprise = p.tab.Bytes(jsonval.Str(f.business))
+	repo := jsonval.Str(f.repo)
 	if len(repo) == 0 {
-		repo = str(f.repository)
+		repo = jsonval.Str(f.repository)
 	}
 	ev.Repo = p.tab.Bytes(repo)
-	ev.SourceIP = parseIP(str(f.actorIP))
+	ev.SourceIP = jsonval.IP(jsonval.Str(f.actorIP))
 	p.location(ev)
 
-	nameID := str(f.nameID)
+	nameID := jsonval.Str(f.nameID)
 	if len(nameID) == 0 {
-		nameID = str(f.extUsername)
+		nameID = jsonval.Str(f.extUsername)
 	}
 	ev.IdentityHint = p.tab.Bytes(nameID)
 
 	ev.Visibility = visibility(f)
 	ev.Protocol = protocol(f)
 
-	ev.Credential.Hash = p.tab.Bytes(str(f.hashedToken))
+	ev.Credential.Hash = p.tab.Bytes(jsonval.Str(f.hashedToken))
 	ev.Credential.ID = p.tab.Bytes(p.idText(f.tokenID))
-	ev.Credential.Scopes = p.tab.Bytes(str(f.tokenScopes))
+	ev.Credential.Scopes = p.tab.Bytes(jsonval.Str(f.tokenScopes))
 	p.credential(ev, action)
 
 	ev.Category = info.cat
@@ -275,7 +274,7 @@ func (p *Platform) credential(ev *reposentry.Event, action []byte) {
 	f := &p.f
 	login := ev.Actor.Login
 	deployActor := login == "deploy_key" || login == "deploy-key"
-	kind := accessKind(str(f.accessType))
+	kind := accessKind(jsonval.Str(f.accessType))
 	isGit := bytes.HasPrefix(action, []byte("git."))
 	switch {
 	case kind == reposentry.CredentialSSHKey && (login == "" || deployActor):
@@ -296,7 +295,7 @@ func (p *Platform) credential(ev *reposentry.Event, action []byte) {
 		ev.Actor.Type = reposentry.ActorDeployKey
 	case truthy(f.actorIsBot) || strings.HasSuffix(login, "[bot]"):
 		ev.Actor.Type = reposentry.ActorBot
-	case len(str(f.integration)) > 0 || kind == reposentry.CredentialApp:
+	case len(jsonval.Str(f.integration)) > 0 || kind == reposentry.CredentialApp:
 		ev.Actor.Type = reposentry.ActorApp
 	case login != "":
 		ev.Actor.Type = reposentry.ActorUser
@@ -346,17 +345,17 @@ func (p *Platform) location(ev *reposentry.Event) {
 	}
 	switch loc.Type() {
 	case fastjson.TypeString:
-		ev.Geo.Country = p.tab.Bytes(str(loc))
+		ev.Geo.Country = p.tab.Bytes(jsonval.Str(loc))
 	case fastjson.TypeObject:
 		o, _ := loc.Object()
 		var c []byte
 		for _, k := range [...]string{"country_code", "country_name", "country"} {
-			if c = str(o.Get(k)); len(c) > 0 {
+			if c = jsonval.Str(o.Get(k)); len(c) > 0 {
 				break
 			}
 		}
 		ev.Geo.Country = p.tab.Bytes(c)
-		ev.Geo.City = p.tab.Bytes(str(o.Get("city")))
+		ev.Geo.City = p.tab.Bytes(jsonval.Str(o.Get("city")))
 	}
 }
 
@@ -371,7 +370,7 @@ func (p *Platform) detail(kind detailKind, ev *reposentry.Event) string {
 		}
 		b = p.dataString("visibility")
 	case detailTeam:
-		if b = str(f.team); len(b) == 0 {
+		if b = jsonval.Str(f.team); len(b) == 0 {
 			b = p.dataString("team")
 		}
 	case detailKey:
@@ -387,7 +386,7 @@ func (p *Platform) detail(kind detailKind, ev *reposentry.Event) string {
 	case detailToken:
 		b = firstNonEmpty(f.tokenName, f.name)
 	case detailPermission:
-		if b = str(f.permission); len(b) == 0 {
+		if b = jsonval.Str(f.permission); len(b) == 0 {
 			b = p.dataString("permission")
 		}
 	}
@@ -400,7 +399,7 @@ func (p *Platform) dataString(key string) []byte {
 		return nil
 	}
 	o, _ := p.f.data.Object()
-	return str(o.Get(key))
+	return jsonval.Str(o.Get(key))
 }
 
 // setID stores _document_id, a digest of it when it is too long, or an id
@@ -449,7 +448,7 @@ func (p *Platform) idText(v *fastjson.Value) []byte {
 	var b []byte
 	switch v.Type() {
 	case fastjson.TypeString:
-		b = trim(str(v))
+		b = jsonval.Trim(jsonval.Str(v))
 	case fastjson.TypeNumber:
 		p.num = v.MarshalTo(p.num[:0])
 		b = p.num
@@ -480,18 +479,9 @@ func isDigits(b []byte) bool {
 	return len(b) > 0
 }
 
-// str returns a string value's bytes, or nil for anything else.
-func str(v *fastjson.Value) []byte {
-	if v == nil || v.Type() != fastjson.TypeString {
-		return nil
-	}
-	b, _ := v.StringBytes()
-	return b
-}
-
 func firstNonEmpty(vs ...*fastjson.Value) []byte {
 	for _, v := range vs {
-		if b := str(v); len(b) > 0 {
+		if b := jsonval.Str(v); len(b) > 0 {
 			return b
 		}
 	}
@@ -507,13 +497,13 @@ func firstString(v *fastjson.Value) []byte {
 	if v.Type() == fastjson.TypeArray {
 		a, _ := v.Array()
 		for _, el := range a {
-			if b := str(el); len(b) > 0 {
+			if b := jsonval.Str(el); len(b) > 0 {
 				return b
 			}
 		}
 		return nil
 	}
-	return str(v)
+	return jsonval.Str(v)
 }
 
 // truthy reads a lenient boolean: true, 1, "true", "1", "yes".
@@ -535,44 +525,28 @@ func boolValue(v *fastjson.Value) (val, ok bool) {
 		f, err := v.Float64()
 		return f != 0, err == nil
 	case fastjson.TypeString:
-		s := trim(str(v))
+		s := jsonval.Trim(jsonval.Str(v))
 		switch {
-		case equalFold(s, "true") || equalFold(s, "yes") || string(s) == "1":
+		case jsonval.EqualFold(s, "true") || jsonval.EqualFold(s, "yes") || string(s) == "1":
 			return true, true
-		case equalFold(s, "false") || equalFold(s, "no") || string(s) == "0":
+		case jsonval.EqualFold(s, "false") || jsonval.EqualFold(s, "no") || string(s) == "0":
 			return false, true
 		}
 	}
 	return false, false
 }
 
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // visibility reads "visibility", else the repository_public / public_repo
 // flags. A false flag says only "not public"; it is read as private, which
 // like internal is NonPublic.
 func visibility(f *fields) reposentry.Visibility {
-	if s := trim(str(f.visibility)); len(s) > 0 {
+	if s := jsonval.Trim(jsonval.Str(f.visibility)); len(s) > 0 {
 		switch {
-		case equalFold(s, "public"):
+		case jsonval.EqualFold(s, "public"):
 			return reposentry.VisibilityPublic
-		case equalFold(s, "private"):
+		case jsonval.EqualFold(s, "private"):
 			return reposentry.VisibilityPrivate
-		case equalFold(s, "internal"):
+		case jsonval.EqualFold(s, "internal"):
 			return reposentry.VisibilityInternal
 		}
 	}
@@ -590,7 +564,7 @@ func visibility(f *fields) reposentry.Visibility {
 // protocol reads transport_protocol_name, else transport_protocol (1 = http,
 // 2 = ssh, as a number or a string, or the name itself).
 func protocol(f *fields) reposentry.Protocol {
-	if pr := protocolName(trim(str(f.transportProtocolName))); pr != reposentry.ProtocolUnknown {
+	if pr := protocolName(jsonval.Trim(jsonval.Str(f.transportProtocolName))); pr != reposentry.ProtocolUnknown {
 		return pr
 	}
 	v := f.transportProtocol
@@ -612,7 +586,7 @@ func protocol(f *fields) reposentry.Protocol {
 		}
 		return reposentry.ProtocolUnknown
 	case fastjson.TypeString:
-		b = trim(str(v))
+		b = jsonval.Trim(jsonval.Str(v))
 	}
 	switch string(b) {
 	case "1":
@@ -625,27 +599,10 @@ func protocol(f *fields) reposentry.Protocol {
 
 func protocolName(b []byte) reposentry.Protocol {
 	switch {
-	case equalFold(b, "http") || equalFold(b, "https"):
+	case jsonval.EqualFold(b, "http") || jsonval.EqualFold(b, "https"):
 		return reposentry.ProtocolHTTP
-	case equalFold(b, "ssh"):
+	case jsonval.EqualFold(b, "ssh"):
 		return reposentry.ProtocolSSH
 	}
 	return reposentry.ProtocolUnknown
-}
-
-// parseIP parses an address without allocating. Zoned IPv6 addresses are
-// refused: they never come from the internet, and netip would keep the zone
-// string, which here aliases a reused buffer.
-func parseIP(b []byte) netip.Addr {
-	b = trim(b)
-	if len(b) == 0 || len(b) > 64 || bytes.IndexByte(b, '%') >= 0 {
-		return netip.Addr{}
-	}
-	// The string does not outlive the call: without a zone, ParseAddr keeps
-	// nothing of its input.
-	a, err := netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b)))
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap()
 }
