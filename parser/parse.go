@@ -35,7 +35,8 @@ const maxWrapDepth = 2
 // Parser turns source records into events. It reuses its buffers between
 // calls and is not safe for concurrent use: give each goroutine its own.
 type Parser struct {
-	platforms []Platform
+	platforms  []Platform
+	unwrappers []Unwrapper
 
 	single fastjson.Parser  // the common case: one JSON value per record
 	multi  fastjson.Scanner // several values concatenated on one line
@@ -66,7 +67,13 @@ func New(tab *intern.Table, platforms ...Platform) *Parser {
 			u.UseTable(tab)
 		}
 	}
-	return &Parser{platforms: platforms}
+	p := &Parser{platforms: platforms}
+	for _, pl := range platforms {
+		if u, ok := pl.(Unwrapper); ok {
+			p.unwrappers = append(p.unwrappers, u)
+		}
+	}
+	return p
 }
 
 // Parse appends the events found in rec to dst and returns the extended
@@ -161,6 +168,20 @@ func (p *Parser) dispatch(v *fastjson.Value, raw []byte, format reposentry.Forma
 				elems, _ := recs.Array()
 				for i, el := range elems {
 					p.dispatch(el, nil, reposentry.FormatAzureRecords, i, depth+1, false)
+				}
+				return
+			}
+			for _, u := range p.unwrappers {
+				elems, ok := u.Unwrap(v)
+				if !ok {
+					continue
+				}
+				if depth >= maxWrapDepth {
+					p.fail(index, ReasonUnknownFormat, errNestedWrapper)
+					return
+				}
+				for i, el := range elems {
+					p.dispatch(el, nil, reposentry.FormatJSONArray, i, depth+1, false)
 				}
 				return
 			}

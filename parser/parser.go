@@ -46,6 +46,13 @@ type TableUser interface {
 	UseTable(tab *intern.Table)
 }
 
+// Unwrapper is implemented by platforms with delivery envelopes of their own
+// that carry several events in one object (Okta event-hook deliveries,
+// Microsoft Graph pages). ok is false when v is not such an envelope.
+type Unwrapper interface {
+	Unwrap(v *fastjson.Value) (events []*fastjson.Value, ok bool)
+}
+
 // Timer is implemented by platforms that can read an object's event time
 // without a full parse. Parser.Times uses it to pre-scan files cheaply; ok is
 // false when the object has no usable time.

@@ -16,7 +16,9 @@ import (
 	"github.com/reposentry/reposentry/enrich"
 	"github.com/reposentry/reposentry/intern"
 	"github.com/reposentry/reposentry/parser"
+	"github.com/reposentry/reposentry/parser/entra"
 	"github.com/reposentry/reposentry/parser/github"
+	"github.com/reposentry/reposentry/parser/okta"
 	"github.com/reposentry/reposentry/pipeline"
 	"github.com/reposentry/reposentry/sink"
 	"github.com/reposentry/reposentry/source"
@@ -25,8 +27,10 @@ import (
 const huntUsage = `hunt [--format table|jsonl] [--config FILE] [--out FILE] [--stats FILE] PATH...
 
 PATH is a file (plain or gzip), a folder (walked) or - for standard input.
-Formats are detected per file: GitHub audit-log REST API pages, streaming and
-export NDJSON, Splunk HEC envelopes and Azure Event Hubs "records" wrappers.`
+Formats are detected per record: GitHub audit-log REST API pages, streaming and
+export NDJSON, Splunk HEC envelopes and Azure Event Hubs "records" wrappers; Okta
+System Log (API pages, NDJSON, event hooks, EventBridge); Microsoft Entra ID
+sign-ins and directory audits (Graph, diagnostic settings, Log Analytics).`
 
 // defaultPrescanSample is how many records of each file the pre-scan reads
 // to place the file in time; --exact-order reads them all.
@@ -226,7 +230,7 @@ func newStack(cfg config.Config, emit func(reposentry.Alert)) *stack {
 	st.pipeline = pipeline.Config{
 		Source: source.Options{MaxRecordBytes: cfg.Input.MaxRecordBytes},
 		NewParser: func() *parser.Parser {
-			return parser.New(intern.New(1<<16), github.New())
+			return parser.New(intern.New(1<<16), github.New(), okta.New(), entra.New())
 		},
 		Enrich: func(ev *reposentry.Event) {
 			st.events++
