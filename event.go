@@ -252,6 +252,22 @@ type Geo struct {
 	ASOrg   string
 }
 
+// Session is what an identity provider logs about a sign-in, for joining a
+// session to what the same person then does in the repositories.
+type Session struct {
+	ID     string // Okta authenticationContext.externalSessionId, Entra sessionId or correlationId
+	App    string // target application (a GitHub SSO shows here)
+	Factor string // factor or authentication method used ("push", "sms", "password", "mfa")
+	// Risk is the provider's own risk verdict, lower-cased ("none", "low",
+	// "medium", "high"), when it gives one.
+	Risk string
+	// Proxy is true when the provider flags the address as a proxy or
+	// anonymizer.
+	Proxy bool
+	// Reason is the provider's failure or outcome reason, e.g. a denied push.
+	Reason string
+}
+
 // Event is one normalized audit record. Parsers fill what the source has;
 // enrichers fill Identity, Privileged and Geo where the record lacks them.
 //
@@ -287,6 +303,10 @@ type Event struct {
 	// Detail carries the action's most useful extra value: the new
 	// visibility, the team, the key title, the application name.
 	Detail string
+
+	// Session carries what identity providers log about a sign-in; empty
+	// for code-platform events.
+	Session Session
 
 	// Enrichment.
 	Identity   string // resolved person; the actor's platform login when unresolved
