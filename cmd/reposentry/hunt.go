@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strings"
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/alert"
@@ -91,6 +92,9 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	inputs, err := source.Walk(o.paths)
 	if err != nil {
 		return err
+	}
+	if len(inputs) == 0 {
+		return fmt.Errorf("no input files in %s (folders are walked; dot-files are skipped)", strings.Join(o.paths, ", "))
 	}
 
 	var out io.Writer = stdout

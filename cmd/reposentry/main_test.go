@@ -306,6 +306,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"hunt", "--format", "xml", "x"}, 2, "--format"},
 		{[]string{"hunt", "--no-such-flag", "x"}, 2, "no-such-flag"},
 		{[]string{"hunt", "/does/not/exist"}, 1, "/does/not/exist"},
+		{[]string{"hunt", t.TempDir()}, 1, "no input files"},
 		{[]string{"hunt", "--config", "/does/not/exist.yaml", "."}, 1, "exist.yaml"},
 		{[]string{"simulate"}, 2, "--out"},
 		{[]string{"evaluate", "x.jsonl"}, 2, "--labels"},
