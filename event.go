@@ -250,6 +250,10 @@ type Geo struct {
 	City    string
 	ASN     uint32
 	ASOrg   string
+	// Class is the kind of network the address belongs to, from configured
+	// lists: "hosting", "vpn", "tor", "residential_proxy"; empty when none
+	// or unknown.
+	Class string
 }
 
 // Session is what an identity provider logs about a sign-in, for joining a

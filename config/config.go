@@ -19,8 +19,10 @@ import (
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/alert"
 	"github.com/reposentry/reposentry/detect"
+	"github.com/reposentry/reposentry/directory"
 	"github.com/reposentry/reposentry/engine"
 	"github.com/reposentry/reposentry/enrich"
+	"github.com/reposentry/reposentry/geo"
 	"github.com/reposentry/reposentry/source"
 	"go.yaml.in/yaml/v3"
 )
@@ -42,6 +44,41 @@ type Config struct {
 	Bots []string `yaml:"bots"`
 	// Input bounds what is read.
 	Input InputConfig `yaml:"input"`
+	// IdentityMap is a mapping file (CSV with a header such as
+	// "github_login,user_principal_name", or YAML shaped like identities)
+	// joining accounts to people, on top of identities.
+	IdentityMap string `yaml:"identity_map"`
+	// Directory says where people and their privilege come from.
+	Directory DirectoryConfig `yaml:"directory"`
+	// GeoIP locates addresses and classes networks (hosting, VPN, Tor,
+	// residential proxy) with MaxMind DB files; without databases, the
+	// country the record carries is used.
+	GeoIP geo.Config `yaml:"geoip"`
+}
+
+// DirectoryConfig names the directory: a snapshot file, or a live LDAP
+// server that hunt reads once at start (serve refreshes it).
+type DirectoryConfig struct {
+	// Snapshot is an LDIF or JSON export of users and groups.
+	Snapshot string `yaml:"snapshot"`
+	// LDAP is a live directory; used when ldap.url is set.
+	LDAP directory.Config `yaml:"ldap"`
+	// PrivilegedGroups are group cns, DNs or SIDs whose members (through
+	// nested groups) are privileged; empty means Domain Admins, Enterprise
+	// Admins, Schema Admins, Administrators and Account, Server and Backup
+	// Operators, matched by name or by well-known RID.
+	PrivilegedGroups []string `yaml:"privileged_groups"`
+	// AdminCountPrivileged makes adminCount=1 alone privileged (it
+	// over-reports: former admins keep it).
+	AdminCountPrivileged bool `yaml:"admin_count_privileged"`
+	// Optional lets a run go on without the directory when it cannot be
+	// read; by default that is an error.
+	Optional bool `yaml:"optional"`
+}
+
+// Policy is the privilege policy the directory section describes.
+func (d DirectoryConfig) Policy() directory.Policy {
+	return directory.Policy{Groups: d.PrivilegedGroups, AdminCountPrivileged: d.AdminCountPrivileged}
 }
 
 // PrivilegedConfig lists privileged principals.
@@ -249,6 +286,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("bots[%d]: pattern %q would match every login", i, b)
 		}
 	}
+	if c.Directory.Snapshot != "" && c.Directory.LDAP.URL != "" {
+		return errors.New("directory: give snapshot or ldap.url, not both")
+	}
 	if n := c.Input.MaxRecordBytes; n < 1024 || n > maxRecordLimit {
 		return fmt.Errorf("input.max_record_bytes: %d is out of range (1024 to %d)", n, maxRecordLimit)
 	}
@@ -288,16 +328,8 @@ func checkAccount(a string) error {
 	return fmt.Errorf("account %q: unknown platform %q", a, platform)
 }
 
-// Static returns the enrichment configuration: the identity mapping, the
-// privileged principals and the bot patterns.
+// Static returns the account-level enrichment configuration: the
+// privileged accounts and the bot patterns.
 func (c Config) Static() enrich.StaticConfig {
-	s := enrich.StaticConfig{Identities: make(map[string]string), Bots: c.Bots}
-	s.Privileged = append(s.Privileged, c.Privileged.Accounts...)
-	s.Privileged = append(s.Privileged, c.Privileged.Identities...)
-	for _, ident := range c.Identities {
-		for _, a := range ident.Accounts {
-			s.Identities[a] = ident.ID
-		}
-	}
-	return s
+	return enrich.StaticConfig{Privileged: c.Privileged.Accounts, Bots: c.Bots}
 }

@@ -107,10 +107,7 @@ func TestLoadFile(t *testing.T) {
 		t.Fatalf("loaded %+v", c)
 	}
 	s := c.Static()
-	if got := s.Identities["gitlab:jdoe"]; got != "Jane.Doe@acme.example" {
-		t.Errorf("Static().Identities[gitlab:jdoe] = %q", got)
-	}
-	if want := []string{"admin-jsmith", "github:root-ops", "ciso@acme.example"}; !slices.Equal(s.Privileged, want) {
+	if want := []string{"admin-jsmith", "github:root-ops"}; !slices.Equal(s.Privileged, want) {
 		t.Errorf("Static().Privileged = %q, want %q", s.Privileged, want)
 	}
 	if !slices.Equal(s.Bots, c.Bots) {

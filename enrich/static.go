@@ -1,50 +1,41 @@
 // Package enrich adds to each event what its record lacks before the engine
-// sees it: the person behind the account, whether that person is privileged,
-// and whether the account is a bot.
+// sees it. Static marks automation and privileged accounts from the
+// configuration; the identity package (the person behind the account, the
+// directory's privilege) and the geo package (where an address is) supply
+// the other enrichers, and Chain runs them in order.
 package enrich
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/reposentry/reposentry"
 )
 
-// StaticConfig is the enrichment known from configuration alone, without a
-// directory.
+// StaticConfig is the enrichment known from configuration alone, about
+// accounts: which are automation and which are privileged. Who is behind an
+// account is the identity package's work.
 type StaticConfig struct {
-	// Privileged lists privileged principals. Each entry is a bare login
-	// ("admin-jsmith", any platform), an account ("github:admin-jsmith") or
-	// an identity id ("john.smith@acme.example"). Matching ignores case.
+	// Privileged lists privileged accounts: a bare login ("admin-jsmith",
+	// any platform) or an account ("github:admin-jsmith"). Matching ignores
+	// case. Privileged identities (people) are the identity resolver's.
 	Privileged []string
-	// Identities maps accounts ("github:jdoe-acme", or a bare login for any
-	// platform) to the identity behind them ("jane.doe@acme.example"). Keys
-	// and values are lower-cased.
-	Identities map[string]string
 	// Bots are glob patterns over logins ("*-ci", "svc-*", "*[bot]"): '*'
 	// matches any run of characters, '?' one byte (logins are ASCII),
 	// everything else (brackets included) itself. Matching ignores case.
 	Bots []string
-	// MaxCached bounds the per-login and per-hint caches; 0 means 1<<16.
+	// MaxCached bounds the per-login cache; 0 means 1<<16.
 	MaxCached int
 }
 
-// Static enriches events from a StaticConfig. It is not safe for concurrent
+// Static marks accounts from a StaticConfig. It is not safe for concurrent
 // use: give each pipeline goroutine its own.
 type Static struct {
 	privileged map[string]struct{}
-	mapping    map[string]string
 	bots       []string
-	anonymous  map[reposentry.Platform]string
 	max        int
-
-	// logins caches what is derived from one platform login, so an account
-	// costs allocations only the first time it is seen.
-	logins map[loginKey]*loginInfo
-	// hints caches lower-cased identity hints with their privilege.
-	hints map[string]hintInfo
-	// joins lists, per identity, the accounts seen acting as it.
-	joins map[string][]string
+	// logins caches the verdicts on one platform login, so an account costs
+	// allocations only the first time it is seen.
+	logins map[loginKey]loginInfo
 }
 
 type loginKey struct {
@@ -53,36 +44,16 @@ type loginKey struct {
 }
 
 type loginInfo struct {
-	account    string // "<platform>:<login>"
-	mapped     string // configured identity, "" when none
-	privileged bool   // login or account listed as privileged
+	privileged bool // login or account listed as privileged
 	bot        bool
-	// learned is the identity the account's records last named in their
-	// identity hint, used for its records that carry none (GitHub omits
-	// external_identity_nameid on some events), so one person does not
-	// split into two identities.
-	learned     string
-	learnedPriv bool
-	// lastIdentity is the identity this account was last joined to, so the
-	// join map is touched only when it changes.
-	lastIdentity string
-}
-
-type hintInfo struct {
-	identity   string
-	privileged bool
 }
 
 // NewStatic returns an enricher for cfg.
 func NewStatic(cfg StaticConfig) *Static {
 	s := &Static{
 		privileged: make(map[string]struct{}, len(cfg.Privileged)),
-		mapping:    make(map[string]string, len(cfg.Identities)),
-		anonymous:  make(map[reposentry.Platform]string),
 		max:        cfg.MaxCached,
-		logins:     make(map[loginKey]*loginInfo, 256),
-		hints:      make(map[string]hintInfo, 256),
-		joins:      make(map[string][]string, 256),
+		logins:     make(map[loginKey]loginInfo, 256),
 	}
 	if s.max <= 0 {
 		s.max = 1 << 16
@@ -92,9 +63,6 @@ func NewStatic(cfg StaticConfig) *Static {
 			s.privileged[p] = struct{}{}
 		}
 	}
-	for k, v := range cfg.Identities {
-		s.mapping[strings.ToLower(strings.TrimSpace(k))] = strings.ToLower(strings.TrimSpace(v))
-	}
 	for _, b := range cfg.Bots {
 		if b = strings.ToLower(strings.TrimSpace(b)); b != "" {
 			s.bots = append(s.bots, b)
@@ -103,66 +71,25 @@ func NewStatic(cfg StaticConfig) *Static {
 	return s
 }
 
-// Enrich sets ev.Identity, ev.Privileged and, for logins matching a bot
-// pattern, ev.Actor.Type. The identity is, in order: the configured mapping of
-// the account; the record's identity hint, lower-cased; the hint last seen on
-// a record of the same account; "<platform>:<login>"; "<platform>:anonymous"
-// when the record names no actor. After the first
-// sight of a login or hint it allocates nothing.
+// Enrich sets ev.Privileged when the account is listed as privileged (and
+// leaves it alone otherwise, so enrichers can be chained), and sets
+// ev.Actor.Type to ActorBot when the login matches a bot pattern and the
+// record did not say the actor was an app or a deploy key. It allocates
+// nothing after the first sight of a login.
 func (s *Static) Enrich(ev *reposentry.Event) {
 	if ev.Actor.Login == "" {
-		ev.Identity = s.anonymousOf(ev.Platform)
-		ev.Privileged = false
 		return
 	}
 	info := s.login(ev.Platform, ev.Actor.Login)
 	if info.bot && (ev.Actor.Type == reposentry.ActorUnknown || ev.Actor.Type == reposentry.ActorUser) {
 		ev.Actor.Type = reposentry.ActorBot
 	}
-	switch {
-	case info.mapped != "":
-		ev.Identity = info.mapped
-		ev.Privileged = info.privileged || s.isPrivileged(info.mapped)
-	case ev.IdentityHint != "":
-		h := s.hint(ev.IdentityHint)
-		ev.Identity = h.identity
-		ev.Privileged = info.privileged || h.privileged
-		info.learned, info.learnedPriv = h.identity, h.privileged
-	case info.learned != "":
-		ev.Identity = info.learned
-		ev.Privileged = info.privileged || info.learnedPriv
-	default:
-		ev.Identity = info.account
-		ev.Privileged = info.privileged
-	}
-	if info.lastIdentity != ev.Identity {
-		s.join(ev.Identity, info.account)
-		info.lastIdentity = ev.Identity
+	if info.privileged {
+		ev.Privileged = true
 	}
 }
 
-// Accounts returns the accounts ("<platform>:<login>") seen acting as
-// identity, sorted; nil when none was seen. The slice is the caller's.
-func (s *Static) Accounts(identity string) []string {
-	a := s.joins[identity]
-	if len(a) == 0 {
-		return nil
-	}
-	out := slices.Clone(a)
-	slices.Sort(out)
-	return out
-}
-
-func (s *Static) anonymousOf(p reposentry.Platform) string {
-	if a, ok := s.anonymous[p]; ok {
-		return a
-	}
-	a := p.String() + ":anonymous"
-	s.anonymous[p] = a
-	return a
-}
-
-func (s *Static) login(p reposentry.Platform, login string) *loginInfo {
+func (s *Static) login(p reposentry.Platform, login string) loginInfo {
 	if info, ok := s.logins[loginKey{p, login}]; ok {
 		return info
 	}
@@ -170,12 +97,10 @@ func (s *Static) login(p reposentry.Platform, login string) *loginInfo {
 		clear(s.logins) // bounded: a stream of unique logins cannot grow it forever
 	}
 	lower := strings.ToLower(login)
-	account := p.String() + ":" + lower
-	info := &loginInfo{account: account, mapped: s.mapping[account]}
-	if info.mapped == "" {
-		info.mapped = s.mapping[lower]
-	}
-	info.privileged = s.isPrivileged(lower) || s.isPrivileged(account)
+	var info loginInfo
+	_, byLogin := s.privileged[lower]
+	_, byAccount := s.privileged[p.String()+":"+lower]
+	info.privileged = byLogin || byAccount
 	for _, pat := range s.bots {
 		if Glob(pat, lower) {
 			info.bot = true
@@ -185,35 +110,6 @@ func (s *Static) login(p reposentry.Platform, login string) *loginInfo {
 	// Clone the key: the event's strings may alias a parser buffer.
 	s.logins[loginKey{p, strings.Clone(login)}] = info
 	return info
-}
-
-func (s *Static) hint(h string) hintInfo {
-	if v, ok := s.hints[h]; ok {
-		return v
-	}
-	if len(s.hints) >= s.max {
-		clear(s.hints)
-	}
-	id := strings.ToLower(strings.TrimSpace(h))
-	v := hintInfo{identity: id, privileged: s.isPrivileged(id)}
-	s.hints[strings.Clone(h)] = v
-	return v
-}
-
-func (s *Static) join(identity, account string) {
-	a := s.joins[identity]
-	if slices.Contains(a, account) {
-		return
-	}
-	if len(s.joins) >= s.max {
-		clear(s.joins)
-	}
-	s.joins[identity] = append(a, account)
-}
-
-func (s *Static) isPrivileged(name string) bool {
-	_, ok := s.privileged[name]
-	return ok
 }
 
 // Glob reports whether name matches pattern, where '*' matches any run of
@@ -251,6 +147,17 @@ func ValidGlob(pattern string) bool {
 	return strings.Trim(pattern, "*") != ""
 }
 
-// Identities reports how many identities the enricher has joined accounts
-// to: the tracked population that memory per identity is measured against.
-func (s *Static) Identities() int { return len(s.joins) }
+// Chain runs enrichers in order on each event; nil entries are skipped.
+func Chain(enrichers ...func(*reposentry.Event)) func(*reposentry.Event) {
+	var fs []func(*reposentry.Event)
+	for _, f := range enrichers {
+		if f != nil {
+			fs = append(fs, f)
+		}
+	}
+	return func(ev *reposentry.Event) {
+		for _, f := range fs {
+			f(ev)
+		}
+	}
+}

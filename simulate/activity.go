@@ -97,6 +97,12 @@ func (s *sim) personDay(p *person, d int) {
 		w := s.homeWhere(p)
 		m := 10*60 + s.r.IntN(9*60)
 		s.signIn(p, d, m, w)
+		if p.role == roleITAdmin {
+			// Directory admins never touch code, weekends included: only
+			// the privileged-reads-code scenario makes one do so.
+			s.adminWork(p, d, w, m+5, 1+s.r.IntN(2))
+			return
+		}
 		for n := 1 + s.r.IntN(4); n > 0; n-- {
 			s.git(p, d, m+s.r.IntN(120), w, aFetch+ghAction(s.r.IntN(2)), s.usualRepo(p))
 		}

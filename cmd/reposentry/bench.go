@@ -117,7 +117,11 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	st := newStack(config.Default(), func(a reposentry.Alert) { rep.Alerts[a.Severity.String()]++ })
+	st, err := newStack(ctx, config.Default(), func(a reposentry.Alert) { rep.Alerts[a.Severity.String()]++ })
+	if err != nil {
+		return rep, err
+	}
+	defer st.close()
 	t0 := time.Now()
 	ps, err := pipeline.Hunt(ctx, plain, st.pipeline)
 	if err != nil {
@@ -129,7 +133,7 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 	rep.Events = ps.Events
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	rep.Identities = st.static.Identities()
+	rep.Identities = st.enrichment.resolver.Identities()
 	rep.StateBytes = int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	if rep.Identities > 0 {
 		rep.BytesPerIdentity = float64(rep.StateBytes) / float64(rep.Identities)
@@ -137,7 +141,11 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 	runtime.KeepAlive(st)
 
 	run := func(name string, in []source.Input, presorted bool) (bench.Result, error) {
-		st := newStack(config.Default(), func(reposentry.Alert) {})
+		st, err := newStack(ctx, config.Default(), func(reposentry.Alert) {})
+		if err != nil {
+			return bench.Result{}, err
+		}
+		defer st.close()
 		cfg := st.pipeline
 		cfg.Presorted = presorted
 		t0 := time.Now()

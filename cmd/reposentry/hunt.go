@@ -14,7 +14,6 @@ import (
 	"github.com/reposentry/reposentry/config"
 	"github.com/reposentry/reposentry/detect"
 	"github.com/reposentry/reposentry/engine"
-	"github.com/reposentry/reposentry/enrich"
 	"github.com/reposentry/reposentry/intern"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/entra"
@@ -115,13 +114,18 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 
 	summary := sink.Summary{AlertsBySeverity: map[string]int{}}
 	var sinkErr error
-	st := newStack(cfg, func(a reposentry.Alert) {
+	st, err := newStack(ctx, cfg, func(a reposentry.Alert) {
 		summary.Alerts++
 		summary.AlertsBySeverity[a.Severity.String()]++
 		if err := sk.Write(a); err != nil && sinkErr == nil {
 			sinkErr = err
 		}
 	})
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	summary.Notes = append(summary.Notes, st.enrichment.notes...)
 
 	var bar *sink.Progress
 	if !o.quiet && isTerminal(stderr) {
@@ -211,24 +215,28 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 // pipeline configuration. hunt and bench share it so that bench measures
 // exactly what hunt runs.
 type stack struct {
-	static    *enrich.Static
-	agg       *alert.Aggregator
-	detectors []engine.Detector
-	pipeline  pipeline.Config
-	emit      func(reposentry.Alert)
-	events    int64 // events enriched so far, for the progress bar
+	enrichment *enrichment
+	agg        *alert.Aggregator
+	detectors  []engine.Detector
+	pipeline   pipeline.Config
+	emit       func(reposentry.Alert)
+	events     int64 // events enriched so far, for the progress bar
 }
 
 // newStack wires the stages for cfg; emit receives every finished alert
-// with its entity's accounts filled in.
-func newStack(cfg config.Config, emit func(reposentry.Alert)) *stack {
+// with its entity's accounts filled in. The caller closes the stack.
+func newStack(ctx context.Context, cfg config.Config, emit func(reposentry.Alert)) (*stack, error) {
+	en, err := newEnrichment(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	st := &stack{
-		static:    enrich.NewStatic(cfg.Static()),
-		agg:       alert.New(cfg.Alert),
-		detectors: detect.New(cfg.Detect),
+		enrichment: en,
+		agg:        alert.New(cfg.Alert),
+		detectors:  detect.New(cfg.Detect),
 	}
 	st.emit = func(a reposentry.Alert) {
-		a.Entity.Accounts = mergeAccounts(a.Entity.Accounts, st.static.Accounts(a.Entity.ID))
+		a.Entity.Accounts = mergeAccounts(a.Entity.Accounts, en.accounts(a.Entity.ID))
 		emit(a)
 	}
 	st.pipeline = pipeline.Config{
@@ -238,7 +246,7 @@ func newStack(cfg config.Config, emit func(reposentry.Alert)) *stack {
 		},
 		Enrich: func(ev *reposentry.Event) {
 			st.events++
-			st.static.Enrich(ev)
+			en.enrich(ev)
 		},
 		Engine:        cfg.Engine,
 		Detectors:     st.detectors,
@@ -248,8 +256,11 @@ func newStack(cfg config.Config, emit func(reposentry.Alert)) *stack {
 			st.agg.Add(s)
 		},
 	}
-	return st
+	return st, nil
 }
+
+// close releases what the enrichment opened.
+func (st *stack) close() { st.enrichment.close() }
 
 // flush closes every open incident at the end of the input.
 func (st *stack) flush() { st.agg.Flush(st.emit) }

@@ -319,30 +319,62 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // TestSimulateHuntEvaluate runs the measuring loop of the README on a small
-// organisation: simulate, hunt, evaluate.
+// organisation: simulate, hunt every source with the directory snapshot and
+// the identity mapping the simulator writes, evaluate. The scenarios the
+// foundation, the directory and the identity providers' logs cover are
+// caught, and nothing else alerts.
 func TestSimulateHuntEvaluate(t *testing.T) {
 	dir := t.TempDir()
 	org := filepath.Join(dir, "org")
-	if code, _, e := runCmd(t, "simulate", "--users", "120", "--days", "14", "--seed", "3", "--out", org); code != 0 {
+	if code, _, e := runCmd(t, "simulate", "--users", "300", "--days", "21", "--seed", "1", "--out", org); code != 0 {
 		t.Fatalf("simulate: exit %d: %s", code, e)
 	}
+	cfg := filepath.Join(dir, "reposentry.yaml")
+	yaml := fmt.Sprintf("identity_map: %s\ndirectory:\n  snapshot: %s\n",
+		filepath.Join(org, "identities.csv"), filepath.Join(org, "directory", "directory.ldif"))
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	alerts := filepath.Join(dir, "alerts.jsonl")
-	if code, _, e := runCmd(t, "hunt", "--quiet", "--format", "jsonl", "--out", alerts,
-		filepath.Join(org, "github"), filepath.Join(org, "github-api")); code != 0 {
+	stats := filepath.Join(dir, "stats.json")
+	args := []string{"hunt", "--quiet", "--config", cfg, "--format", "jsonl", "--out", alerts, "--stats", stats}
+	for _, src := range []string{"github", "github-api", "okta", "entra"} {
+		args = append(args, filepath.Join(org, src))
+	}
+	if code, _, e := runCmd(t, args...); code != 0 {
 		t.Fatalf("hunt: exit %d: %s", code, e)
+	}
+	if s := readStats(t, stats); s.Rejected != 0 || s.Duplicates == 0 {
+		t.Errorf("hunt stats %+v: want no rejection and the API pages' repeats recognised", s)
 	}
 	code, out, e := runCmd(t, "evaluate", "--format", "json", "--labels", filepath.Join(org, "labels.jsonl"), alerts)
 	if code != 0 {
 		t.Fatalf("evaluate: exit %d: %s", code, e)
 	}
 	var rep struct {
-		Labels int `json:"labels"`
+		FalsePositives int `json:"false_positives"`
+		Scenarios      []struct {
+			Scenario string  `json:"scenario"`
+			Labels   int     `json:"labels"`
+			Recall   float64 `json:"recall"`
+		} `json:"scenarios"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("evaluate output: %v\n%s", err, out)
 	}
-	if rep.Labels == 0 {
-		t.Errorf("evaluate saw no labels: %s", out)
+	want := map[string]bool{"lapsus_mass_clone": true, "scattered_spider": true, "stolen_ci_token": true,
+		"privileged_domain_admin_reads_code": true}
+	for _, sc := range rep.Scenarios {
+		if want[sc.Scenario] && (sc.Labels == 0 || sc.Recall < 1) {
+			t.Errorf("scenario %s: %d labels, recall %.2f; want every label detected", sc.Scenario, sc.Labels, sc.Recall)
+		}
+		delete(want, sc.Scenario)
+	}
+	for sc := range want {
+		t.Errorf("scenario %s missing from the simulated organisation", sc)
+	}
+	if rep.FalsePositives != 0 {
+		t.Errorf("%d false alerts on the simulated organisation, want none", rep.FalsePositives)
 	}
 }
 

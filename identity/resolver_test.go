@@ -1,0 +1,290 @@
+package identity
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/directory"
+	"github.com/reposentry/reposentry/simulate"
+)
+
+const seedLDIF = "../directory/testdata/seed.ldif"
+
+func seed(t testing.TB) *directory.Snapshot {
+	t.Helper()
+	s, err := directory.LoadLDIF(seedLDIF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func testMapping(t testing.TB) *Mapping {
+	t.Helper()
+	m, err := ParseMappingCSV(strings.NewReader("github_login,login,user_principal_name\n"+
+		"alice-gh,,alice@corp.example\n"+
+		"carol-gh,,CAROL@corp.example\n"+
+		",shared-ci,ci-owner@corp.example\n"+
+		"bob-gh,,bob.ops@corp.example\n"), "test.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestResolve(t *testing.T) {
+	snap := seed(t)
+	type step struct {
+		platform reposentry.Platform
+		login    string
+		hint     string
+		want     string
+		resolved bool
+	}
+	gh, okta, gl := reposentry.PlatformGitHub, reposentry.PlatformOkta, reposentry.PlatformGitLab
+	tests := []struct {
+		name  string
+		dir   bool
+		steps []step
+	}{
+		{"mapping wins over hint and directory", true, []step{
+			{gh, "Alice-GH", "someone-else@corp.example", "alice@corp.example", true},
+			{gh, "alice-gh", "", "alice@corp.example", true},
+		}},
+		{"mapped mail alias becomes the UPN", true, []step{
+			{gh, "bob-gh", "", "bob@corp.example", true},
+		}},
+		{"bare login maps on every platform", true, []step{
+			{gl, "shared-ci", "", "ci-owner@corp.example", true},
+			{gh, "SHARED-CI", "", "ci-owner@corp.example", true},
+		}},
+		{"platform-qualified mapping stays on its platform", true, []step{
+			{gl, "alice-gh", "", "gitlab:alice-gh", false},
+		}},
+		{"hint, canonicalized, then learned", true, []step{
+			{gh, "ivan-gh", "Ivan.Dev@corp.example", "ivan@corp.example", true},
+			{gh, "ivan-gh", "", "ivan@corp.example", true},
+			{gh, "IVAN-GH", "", "ivan@corp.example", true}, // case variants are one account
+		}},
+		{"hint outside the directory is kept as given", true, []step{
+			{gh, "ext", "Contractor@Partner.example", "contractor@partner.example", true},
+		}},
+		{"directory by login: UPN, mail, sAMAccountName", true, []step{
+			{okta, "carol@corp.example", "", "carol@corp.example", true},
+			{okta, "bob.ops@corp.example", "", "bob@corp.example", true},
+			{gl, "Heidi", "", "heidi@corp.example", true},
+		}},
+		{"hint beats a directory login match", true, []step{
+			{gl, "erin", "frank@corp.example", "frank@corp.example", true},
+			{gl, "erin", "", "frank@corp.example", true},
+		}},
+		{"unresolved and anonymous", true, []step{
+			{gh, "Nobody-Here", "", "github:nobody-here", false},
+			{gh, "", "", "github:anonymous", false},
+			{okta, "", "grace@corp.example", "grace@corp.example", true},
+		}},
+		{"no directory: login is not joined", false, []step{
+			{okta, "carol@corp.example", "", "okta:carol@corp.example", false},
+			{gh, "bob-gh", "", "bob.ops@corp.example", true},
+			{gh, "x", "Bob.Ops@corp.example", "bob.ops@corp.example", true},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Mapping: testMapping(t)}
+			if tc.dir {
+				cfg.Directory = func() *directory.Snapshot { return snap }
+			}
+			r := New(cfg)
+			for i, st := range tc.steps {
+				got, resolved := r.Resolve(st.platform, st.login, st.hint)
+				if got != st.want || resolved != st.resolved {
+					t.Errorf("step %d Resolve(%v, %q, %q) = %q %v, want %q %v", i, st.platform, st.login, st.hint, got, resolved, st.want, st.resolved)
+				}
+			}
+		})
+	}
+}
+
+func TestInfo(t *testing.T) {
+	snap := seed(t)
+	r := New(Config{Mapping: testMapping(t), Directory: func() *directory.Snapshot { return snap },
+		Privileged: []string{"CI-Owner@corp.example"}})
+	r.Resolve(reposentry.PlatformGitHub, "carol-gh", "")
+	r.Resolve(reposentry.PlatformOkta, "carol@corp.example", "")
+	r.Resolve(reposentry.PlatformGitHub, "dave-gh", "dave@corp.example")
+	r.Resolve(reposentry.PlatformGitHub, "stranger", "")
+	tests := []struct {
+		id   string
+		want reposentry.Identity
+	}{
+		{"carol@corp.example", reposentry.Identity{ID: "carol@corp.example", Resolved: true,
+			Accounts: []string{"github:carol-gh", "okta:carol@corp.example"}, Privileged: true,
+			PrivilegedVia: []string{"Domain Admins via IT Admins > Tier0", "Administrators via Domain Admins > IT Admins > Tier0"}}},
+		{"dave@corp.example", reposentry.Identity{ID: "dave@corp.example", Resolved: true, Accounts: []string{"github:dave-gh"},
+			Privileged: true, Disabled: true,
+			PrivilegedVia: []string{"Domain Admins via IT Admins > Tier0", "Administrators via Domain Admins > IT Admins > Tier0", directory.ViaAdminCount}}},
+		{"grace@corp.example", reposentry.Identity{ID: "grace@corp.example", Resolved: true, Accounts: []string{}, PrivilegedVia: []string{directory.ViaAdminCount}}},
+		{"ci-owner@corp.example", reposentry.Identity{ID: "ci-owner@corp.example", Resolved: true, Accounts: []string{"shared-ci"},
+			Privileged: true, PrivilegedVia: []string{"config"}}},
+		{"github:stranger", reposentry.Identity{ID: "github:stranger", Accounts: []string{"github:stranger"}}},
+	}
+	for _, tc := range tests {
+		got := r.Info(tc.id)
+		if got.ID != tc.want.ID || got.Resolved != tc.want.Resolved || got.Privileged != tc.want.Privileged ||
+			got.Disabled != tc.want.Disabled || !slices.Equal(got.Accounts, tc.want.Accounts) ||
+			!slices.Equal(got.PrivilegedVia, tc.want.PrivilegedVia) {
+			t.Errorf("Info(%q) =\n  %+v\nwant\n  %+v", tc.id, got, tc.want)
+		}
+		if got.Privileged != r.Privileged(tc.id) {
+			t.Errorf("Privileged(%q) = %v, Info says %v", tc.id, r.Privileged(tc.id), got.Privileged)
+		}
+	}
+}
+
+func TestSnapshotRefreshResetsCaches(t *testing.T) {
+	snap := seed(t)
+	cur := (*directory.Snapshot)(nil)
+	r := New(Config{Directory: func() *directory.Snapshot { return cur }})
+	if id, ok := r.Resolve(reposentry.PlatformOkta, "carol@corp.example", ""); ok || id != "okta:carol@corp.example" {
+		t.Fatalf("before the directory: %q %v", id, ok)
+	}
+	cur = snap
+	if id, ok := r.Resolve(reposentry.PlatformOkta, "carol@corp.example", ""); !ok || id != "carol@corp.example" {
+		t.Errorf("after the directory arrived: %q %v, want carol@corp.example true", id, ok)
+	}
+	if !r.Privileged("carol@corp.example") {
+		t.Error("carol not privileged")
+	}
+	cur = snap.WithPolicy(directory.Policy{Groups: []string{"Engineering"}, RIDs: []uint32{}})
+	if r.Privileged("carol@corp.example") || !r.Privileged("ivan@corp.example") {
+		t.Error("privilege did not follow the refreshed snapshot")
+	}
+	// Observed joins survive the refresh: alerts list those accounts.
+	if got := r.Info("carol@corp.example").Accounts; !slices.Equal(got, []string{"okta:carol@corp.example"}) {
+		t.Errorf("accounts after refresh = %q", got)
+	}
+}
+
+func TestEnrich(t *testing.T) {
+	snap := seed(t)
+	r := New(Config{Directory: func() *directory.Snapshot { return snap }})
+	tests := []struct {
+		ev       reposentry.Event
+		identity string
+		priv     bool
+	}{
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "x"}, IdentityHint: "bob@corp.example"}, "bob@corp.example", true},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}}, "ivan@corp.example", false},
+		// Enrich never lowers a privilege set by an earlier enricher.
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Privileged: true}, "ivan@corp.example", true},
+	}
+	for _, tc := range tests {
+		ev := tc.ev
+		r.Enrich(&ev)
+		if ev.Identity != tc.identity || ev.Privileged != tc.priv {
+			t.Errorf("Enrich(%s/%s) = %q %v, want %q %v", ev.Actor.Login, ev.IdentityHint, ev.Identity, ev.Privileged, tc.identity, tc.priv)
+		}
+	}
+}
+
+func TestResolveAllocs(t *testing.T) {
+	snap := seed(t)
+	r := New(Config{Mapping: testMapping(t), Directory: func() *directory.Snapshot { return snap }})
+	calls := []struct {
+		p           reposentry.Platform
+		login, hint string
+	}{
+		{reposentry.PlatformGitHub, "alice-gh", ""},
+		{reposentry.PlatformGitHub, "ivan-gh", "ivan.dev@corp.example"},
+		{reposentry.PlatformOkta, "carol@corp.example", ""},
+		{reposentry.PlatformGitHub, "nobody", ""},
+	}
+	for _, c := range calls { // first sight may allocate
+		r.Resolve(c.p, c.login, c.hint)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, c := range calls {
+			id, _ := r.Resolve(c.p, c.login, c.hint)
+			r.Privileged(id)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("warm Resolve+Privileged allocates %.1f times per run, want 0", allocs)
+	}
+}
+
+// TestSimulatorFiles reads what `reposentry simulate` writes: every login
+// in identities.csv must resolve to its UPN, found in directory.ldif, and
+// the IT admins must be privileged through Domain Admins.
+func TestSimulatorFiles(t *testing.T) {
+	out := t.TempDir()
+	if _, err := simulate.Run(simulate.Config{Users: 40, Days: 4, Seed: 7, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadMapping(filepath.Join(out, "identities.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := directory.LoadLDIF(filepath.Join(out, "directory", "directory.ldif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(Config{Mapping: m, Directory: func() *directory.Snapshot { return snap }})
+	f, err := os.Open(filepath.Join(out, "identities.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	rows, admins := 0, 0
+	for sc.Scan() {
+		login, upn, _ := strings.Cut(sc.Text(), ",")
+		rows++
+		id, ok := r.Resolve(reposentry.PlatformGitHub, login, "")
+		if !ok || id != upn {
+			t.Errorf("Resolve(github, %q) = %q %v, want %q", login, id, ok, upn)
+		}
+		info := r.Info(id)
+		if !info.Resolved {
+			t.Errorf("%s: not in the directory", upn)
+		}
+		u, _ := snap.Lookup(upn)
+		inIT := u != nil && slices.ContainsFunc(u.MemberOf, func(g string) bool { return strings.HasPrefix(g, "CN=IT Admins,") })
+		if inIT {
+			admins++
+			if !info.Privileged || !slices.Contains(info.PrivilegedVia, "Domain Admins via IT Admins") {
+				t.Errorf("%s is in IT Admins but Info = %+v", upn, info)
+			}
+		} else if info.Privileged {
+			t.Errorf("%s is privileged (%q) without being in IT Admins", upn, info.PrivilegedVia)
+		}
+	}
+	if rows == 0 || admins == 0 {
+		t.Errorf("%d mapped logins, %d IT admins: the simulator output lacks the cases this test needs", rows, admins)
+	}
+}
+
+func BenchmarkResolve(b *testing.B) {
+	snap := seed(b)
+	r := New(Config{Mapping: testMapping(b), Directory: func() *directory.Snapshot { return snap }})
+	logins := []string{"alice-gh", "carol-gh", "bob-gh", "ivan", "heidi", "nobody", "dave@corp.example"}
+	hints := []string{"", "", "", "ivan.dev@corp.example", "", "", ""}
+	for i := range logins {
+		r.Resolve(reposentry.PlatformGitHub, logins[i], hints[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		j := i % len(logins)
+		id, _ := r.Resolve(reposentry.PlatformGitHub, logins[j], hints[j])
+		r.Privileged(id)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
