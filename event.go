@@ -256,6 +256,41 @@ type Geo struct {
 	Class string
 }
 
+// RepoTags is a set of repository sensitivity tags.
+type RepoTags uint16
+
+// Repository sensitivity tags, set by enrichment from name patterns or lists.
+const (
+	TagInfrastructure RepoTags = 1 << iota // infrastructure as code, deployment
+	TagSecrets                             // secrets, credentials, vault config
+	TagSecurity                            // security tooling, detections
+	TagSigning                             // signing keys, release signing
+	TagCoreProduct                         // the product's core source
+)
+
+var repoTagNames = [...]string{"infrastructure", "secrets", "security", "signing", "core_product"}
+
+// ParseRepoTag returns the tag with the given name.
+func ParseRepoTag(name string) (RepoTags, bool) {
+	for i, n := range repoTagNames {
+		if n == name {
+			return 1 << i, true
+		}
+	}
+	return 0, false
+}
+
+// Names lists the tags in the set, in a fixed order.
+func (t RepoTags) Names() []string {
+	var out []string
+	for i, n := range repoTagNames {
+		if t&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Session is what an identity provider logs about a sign-in, for joining a
 // session to what the same person then does in the repositories.
 type Session struct {
@@ -315,6 +350,11 @@ type Event struct {
 	// Enrichment.
 	Identity   string // resolved person; the actor's platform login when unresolved
 	Privileged bool   // identity is privileged in the directory or by configuration
+	// Disabled is true when the identity's directory account is disabled
+	// (or deprovisioned) while the platform account still acts.
+	Disabled bool
+	// RepoTags are the sensitivity tags of Repo, from configuration.
+	RepoTags RepoTags
 
 	// Raw is the original JSON object, so rules can reach fields the
 	// normalized event does not carry. Valid only during processing.
