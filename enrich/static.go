@@ -36,6 +36,10 @@ type Static struct {
 	// logins caches the verdicts on one platform login, so an account costs
 	// allocations only the first time it is seen.
 	logins map[loginKey]loginInfo
+	// botHints caches whether an identity hint (a SAML NameID such as
+	// "svc-github-ci1@acme.example") matches a bot pattern: machine users
+	// often have ordinary logins but service identities.
+	botHints map[string]bool
 }
 
 type loginKey struct {
@@ -54,6 +58,7 @@ func NewStatic(cfg StaticConfig) *Static {
 		privileged: make(map[string]struct{}, len(cfg.Privileged)),
 		max:        cfg.MaxCached,
 		logins:     make(map[loginKey]loginInfo, 256),
+		botHints:   make(map[string]bool, 256),
 	}
 	if s.max <= 0 {
 		s.max = 1 << 16
@@ -73,20 +78,44 @@ func NewStatic(cfg StaticConfig) *Static {
 
 // Enrich sets ev.Privileged when the account is listed as privileged (and
 // leaves it alone otherwise, so enrichers can be chained), and sets
-// ev.Actor.Type to ActorBot when the login matches a bot pattern and the
-// record did not say the actor was an app or a deploy key. It allocates
-// nothing after the first sight of a login.
+// ev.Actor.Type to ActorBot when the login or the record's identity hint
+// matches a bot pattern and the record did not say the actor was an app or
+// a deploy key. It allocates nothing after the first sight of a login.
 func (s *Static) Enrich(ev *reposentry.Event) {
 	if ev.Actor.Login == "" {
 		return
 	}
 	info := s.login(ev.Platform, ev.Actor.Login)
+	if !info.bot && ev.IdentityHint != "" {
+		info.bot = s.botHint(ev.IdentityHint)
+	}
 	if info.bot && (ev.Actor.Type == reposentry.ActorUnknown || ev.Actor.Type == reposentry.ActorUser) {
 		ev.Actor.Type = reposentry.ActorBot
 	}
 	if info.privileged {
 		ev.Privileged = true
 	}
+}
+
+func (s *Static) botHint(hint string) bool {
+	if bot, ok := s.botHints[hint]; ok {
+		return bot
+	}
+	if len(s.botHints) >= s.max {
+		clear(s.botHints)
+	}
+	bot := s.isBot(strings.ToLower(hint))
+	s.botHints[strings.Clone(hint)] = bot
+	return bot
+}
+
+func (s *Static) isBot(lower string) bool {
+	for _, pat := range s.bots {
+		if Glob(pat, lower) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Static) login(p reposentry.Platform, login string) loginInfo {
@@ -101,12 +130,7 @@ func (s *Static) login(p reposentry.Platform, login string) loginInfo {
 	_, byLogin := s.privileged[lower]
 	_, byAccount := s.privileged[p.String()+":"+lower]
 	info.privileged = byLogin || byAccount
-	for _, pat := range s.bots {
-		if Glob(pat, lower) {
-			info.bot = true
-			break
-		}
-	}
+	info.bot = s.isBot(lower)
 	// Clone the key: the event's strings may alias a parser buffer.
 	s.logins[loginKey{p, strings.Clone(login)}] = info
 	return info

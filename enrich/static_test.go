@@ -42,6 +42,10 @@ func TestEnrich(t *testing.T) {
 			false, reposentry.ActorBot},
 		{"bracket pattern is not a class", reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "robot"}},
 			false, reposentry.ActorUnknown},
+		{"bot by its service identity", reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "acme-ci-1"}, IdentityHint: "SVC-github-ci1@acme.example"},
+			false, reposentry.ActorBot},
+		{"person's hint is not a bot", reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "jdoe-acme"}, IdentityHint: "jane.doe@acme.example"},
+			false, reposentry.ActorUnknown},
 		{"app type kept", reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "deploy-ci", Type: reposentry.ActorApp}},
 			false, reposentry.ActorApp},
 	}

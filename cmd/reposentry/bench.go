@@ -117,7 +117,7 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	st, err := newStack(ctx, config.Default(), func(a reposentry.Alert) { rep.Alerts[a.Severity.String()]++ })
+	st, err := newStack(ctx, config.Default(), nil, func(a reposentry.Alert) { rep.Alerts[a.Severity.String()]++ })
 	if err != nil {
 		return rep, err
 	}
@@ -141,7 +141,7 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 	runtime.KeepAlive(st)
 
 	run := func(name string, in []source.Input, presorted bool) (bench.Result, error) {
-		st, err := newStack(ctx, config.Default(), func(reposentry.Alert) {})
+		st, err := newStack(ctx, config.Default(), nil, func(reposentry.Alert) {})
 		if err != nil {
 			return bench.Result{}, err
 		}

@@ -20,11 +20,12 @@ import (
 	"github.com/reposentry/reposentry/parser/github"
 	"github.com/reposentry/reposentry/parser/okta"
 	"github.com/reposentry/reposentry/pipeline"
+	"github.com/reposentry/reposentry/sigma"
 	"github.com/reposentry/reposentry/sink"
 	"github.com/reposentry/reposentry/source"
 )
 
-const huntUsage = `hunt [--format table|jsonl] [--config FILE] [--out FILE] [--stats FILE] PATH...
+const huntUsage = `hunt [--format table|jsonl] [--config FILE] [--rules DIR] [--out FILE] [--stats FILE] PATH...
 
 PATH is a file (plain or gzip), a folder (walked) or - for standard input.
 Formats are detected per record: GitHub audit-log REST API pages, streaming and
@@ -50,6 +51,7 @@ type huntOptions struct {
 	exact     bool
 	quiet     bool
 	profile   string
+	ruleDirs  []string
 	paths     []string
 }
 
@@ -63,6 +65,10 @@ func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&o.presorted, "presorted", false, "inputs are already in time order: skip the pre-scan that orders files")
 	fs.BoolVar(&o.exact, "exact-order", false, "pre-scan every record of every file (not just the first ones), so files whose\nlater records go back in time are still merged in exact event-time order")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a Go CPU profile of the hunt to FILE (for performance reports)")
+	fs.Func("rules", "add a folder of your own Sigma rules to the built-in pack (repeatable)", func(d string) error {
+		o.ruleDirs = append(o.ruleDirs, d)
+		return nil
+	})
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar and no summary on stderr")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -114,7 +120,7 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 
 	summary := sink.Summary{AlertsBySeverity: map[string]int{}}
 	var sinkErr error
-	st, err := newStack(ctx, cfg, func(a reposentry.Alert) {
+	st, err := newStack(ctx, cfg, o.ruleDirs, func(a reposentry.Alert) {
 		summary.Alerts++
 		summary.AlertsBySeverity[a.Severity.String()]++
 		if err := sk.Write(a); err != nil && sinkErr == nil {
@@ -125,7 +131,12 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.close()
-	summary.Notes = append(summary.Notes, st.enrichment.notes...)
+	summary.Notes = append(summary.Notes, st.notes...)
+	if !o.quiet {
+		for _, e := range st.ruleErrs {
+			fmt.Fprintf(stderr, "rule not loaded: %v\n", e)
+		}
+	}
 
 	var bar *sink.Progress
 	if !o.quiet && isTerminal(stderr) {
@@ -221,20 +232,33 @@ type stack struct {
 	pipeline   pipeline.Config
 	emit       func(reposentry.Alert)
 	events     int64 // events enriched so far, for the progress bar
+	// ruleErrs are the Sigma rules that could not be loaded (the others
+	// run); notes say what was loaded, for the summary.
+	ruleErrs []error
+	notes    []string
 }
 
-// newStack wires the stages for cfg; emit receives every finished alert
-// with its entity's accounts filled in. The caller closes the stack.
-func newStack(ctx context.Context, cfg config.Config, emit func(reposentry.Alert)) (*stack, error) {
+// newStack wires the stages for cfg, with the built-in Sigma pack and the
+// rules in ruleDirs; emit receives every finished alert with its entity's
+// accounts filled in. The caller closes the stack.
+func newStack(ctx context.Context, cfg config.Config, ruleDirs []string, emit func(reposentry.Alert)) (*stack, error) {
 	en, err := newEnrichment(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	rs, ruleErrs := loadRules(true, ruleDirs)
 	st := &stack{
 		enrichment: en,
 		agg:        alert.New(cfg.Alert),
-		detectors:  detect.New(cfg.Detect),
+		detectors:  append(detect.New(cfg.Detect), sigma.NewDetector(rs)),
+		ruleErrs:   ruleErrs,
+		notes:      en.notes,
 	}
+	note := fmt.Sprintf("Sigma rules: %d loaded", len(rs.Rules()))
+	if len(ruleErrs) > 0 {
+		note += fmt.Sprintf(", %d not loaded (see above)", len(ruleErrs))
+	}
+	st.notes = append(st.notes, note)
 	st.emit = func(a reposentry.Alert) {
 		a.Entity.Accounts = mergeAccounts(a.Entity.Accounts, en.accounts(a.Entity.ID))
 		emit(a)

@@ -8,6 +8,7 @@
 //	reposentry simulate [flags] --out DIR  write a simulated organisation's logs
 //	reposentry evaluate --labels FILE ALERTS.jsonl
 //	reposentry bench [flags]               measure throughput against references
+//	reposentry rules list|validate|test    the Sigma rule pack and user rules
 //
 // Exit codes: 0 success, 1 failure to run, 2 usage error. Alerts found are
 // not an error.
@@ -32,13 +33,15 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 const topUsage = `reposentry finds attackers and insiders collecting source code from code repositories
-(MITRE ATT&CK T1213.003) in GitHub audit logs.
+(MITRE ATT&CK T1213.003) in GitHub audit logs, joined with Okta and Entra ID
+sign-ins and the directory.
 
 Usage:
-  reposentry hunt [--format table|jsonl] [--config FILE] [--out FILE] [--stats FILE] PATH...
+  reposentry hunt [--format table|jsonl] [--config FILE] [--rules DIR] [--out FILE] [--stats FILE] PATH...
   reposentry simulate --users N --days D --seed S --out DIR
   reposentry evaluate --labels FILE [--benign FILE] [--meta FILE] ALERTS.jsonl
   reposentry bench [--users N] [--days D] [--seed S]
+  reposentry rules list|validate|test [DIR...]
 
 Run "reposentry COMMAND -h" for a command's flags.
 `
@@ -67,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdEvaluate(args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
+	case "rules":
+		err = cmdRules(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, topUsage)
 		return 0
