@@ -57,6 +57,10 @@ type fields struct {
 	userAgent, category, tableType, eventTypes, isInteractive *fastjson.Value
 	properties                                                *fastjson.Value
 
+	// Session facts (session.go).
+	sessionID, correlationID, authRequirement, authDetails *fastjson.Value
+	riskDuring, riskAggregated, riskEvents, riskEventsV1   *fastjson.Value
+
 	// Directory audits (audit.go).
 	activity, activityTime, operation, result, initiatedBy, targets *fastjson.Value
 }
@@ -227,6 +231,22 @@ func (p *Platform) visitField(k []byte, v *fastjson.Value) {
 		f.isInteractive = v
 	case "properties":
 		f.properties = v
+	case "sessionId", "SessionId":
+		f.sessionID = v
+	case "correlationId", "CorrelationId":
+		f.correlationID = v
+	case "authenticationRequirement", "AuthenticationRequirement":
+		f.authRequirement = v
+	case "authenticationDetails", "AuthenticationDetails":
+		f.authDetails = v
+	case "riskLevelDuringSignIn", "RiskLevelDuringSignIn":
+		f.riskDuring = v
+	case "riskLevelAggregated", "RiskLevelAggregated":
+		f.riskAggregated = v
+	case "riskEventTypes_v2", "RiskEventTypes_V2":
+		f.riskEvents = v
+	case "riskEventTypes", "RiskEventTypes":
+		f.riskEventsV1 = v
 	case "activityDisplayName", "ActivityDisplayName":
 		f.activity = v
 	case "operationName", "OperationName":
@@ -332,6 +352,8 @@ func (p *Platform) Parse(v *fastjson.Value, raw []byte, ev *reposentry.Event) er
 		detail = jsonval.Trim(jsonval.Str(f.resourceName))
 	}
 	ev.Detail = p.tab.Bytes(detail)
+	ev.Session.App = ev.Detail
+	p.session(ev)
 	p.setID(ev)
 	return nil
 }

@@ -29,28 +29,39 @@ func newParser() *parser.Parser {
 
 // renderedEvent is the stable JSON form of an Event used by golden files.
 type renderedEvent struct {
-	Time         string          `json:"time"`
-	ID           string          `json:"id"`
-	Platform     string          `json:"platform"`
-	Format       string          `json:"format"`
-	Action       string          `json:"action"`
-	Category     string          `json:"category"`
-	Outcome      string          `json:"outcome"`
-	Actor        string          `json:"actor,omitempty"`
-	ActorID      string          `json:"actor_id,omitempty"`
-	ActorType    string          `json:"actor_type"`
-	IdentityHint string          `json:"identity_hint,omitempty"`
-	CredKind     string          `json:"credential_kind"`
-	SourceIP     string          `json:"source_ip,omitempty"`
-	Country      string          `json:"country,omitempty"`
-	City         string          `json:"city,omitempty"`
-	ASN          uint32          `json:"asn,omitempty"`
-	ASOrg        string          `json:"as_org,omitempty"`
-	UserAgent    string          `json:"user_agent,omitempty"`
-	TargetUser   string          `json:"target_user,omitempty"`
-	Detail       string          `json:"detail,omitempty"`
-	Origin       string          `json:"origin"`
-	Raw          json.RawMessage `json:"raw"`
+	Time         string           `json:"time"`
+	ID           string           `json:"id"`
+	Platform     string           `json:"platform"`
+	Format       string           `json:"format"`
+	Action       string           `json:"action"`
+	Category     string           `json:"category"`
+	Outcome      string           `json:"outcome"`
+	Actor        string           `json:"actor,omitempty"`
+	ActorID      string           `json:"actor_id,omitempty"`
+	ActorType    string           `json:"actor_type"`
+	IdentityHint string           `json:"identity_hint,omitempty"`
+	CredKind     string           `json:"credential_kind"`
+	SourceIP     string           `json:"source_ip,omitempty"`
+	Country      string           `json:"country,omitempty"`
+	City         string           `json:"city,omitempty"`
+	ASN          uint32           `json:"asn,omitempty"`
+	ASOrg        string           `json:"as_org,omitempty"`
+	UserAgent    string           `json:"user_agent,omitempty"`
+	TargetUser   string           `json:"target_user,omitempty"`
+	Detail       string           `json:"detail,omitempty"`
+	Session      *renderedSession `json:"session,omitempty"`
+	Origin       string           `json:"origin"`
+	Raw          json.RawMessage  `json:"raw"`
+}
+
+// renderedSession is Event.Session, left out when empty.
+type renderedSession struct {
+	ID     string `json:"id,omitempty"`
+	App    string `json:"app,omitempty"`
+	Factor string `json:"factor,omitempty"`
+	Risk   string `json:"risk,omitempty"`
+	Proxy  bool   `json:"proxy,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 type renderedRejection struct {
@@ -77,6 +88,10 @@ func render(ev *reposentry.Event) renderedEvent {
 		ActorType: ev.Actor.Type.String(), IdentityHint: ev.IdentityHint, CredKind: ev.Credential.Kind.String(),
 		Country: ev.Geo.Country, City: ev.Geo.City, ASN: ev.Geo.ASN, ASOrg: ev.Geo.ASOrg,
 		UserAgent: ev.UserAgent, TargetUser: ev.TargetUser, Detail: ev.Detail, Origin: originString(ev.Origin),
+	}
+	if ev.Session != (reposentry.Session{}) {
+		s := renderedSession(ev.Session)
+		r.Session = &s
 	}
 	if ev.SourceIP.IsValid() {
 		r.SourceIP = ev.SourceIP.String()

@@ -42,6 +42,7 @@ const hookEventType = "com.okta.event_hook"
 type fields struct {
 	uuid, published, eventType, actor, client, outcome, target *fastjson.Value
 	securityContext, debugContext, request                     *fastjson.Value
+	authContext                                                *fastjson.Value
 }
 
 // Platform parses Okta System Log events. It keeps scratch state between
@@ -162,6 +163,8 @@ func (p *Platform) visitField(k []byte, v *fastjson.Value) {
 		f.debugContext = v
 	case "request":
 		f.request = v
+	case "authenticationContext":
+		f.authContext = v
 	}
 }
 
@@ -206,6 +209,7 @@ func (p *Platform) Parse(v *fastjson.Value, raw []byte, ev *reposentry.Event) er
 	}
 	ev.Geo.ASOrg = p.tab.Bytes(jsonval.Trim(jsonval.Str(jsonval.Member(sc, "asOrg"))))
 	p.targets(ev)
+	p.session(ev)
 	p.setID(ev)
 	return nil
 }
@@ -331,6 +335,7 @@ func (p *Platform) targets(ev *reposentry.Event) {
 		}
 	}
 	ev.TargetUser = p.tab.Bytes(user)
+	ev.Session.App = p.tab.Bytes(app)
 	detail := app
 	debug := jsonval.Member(p.f.debugContext, "debugData")
 	if len(detail) == 0 && ev.Category == reposentry.CategoryPermissionChange {

@@ -1,0 +1,764 @@
+package baseline
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/engine"
+)
+
+// Rule ids of the signals, as written in Signal.Rule.
+const (
+	RuleVolume    = "volume_anomaly"
+	RuleBreadth   = "breadth"
+	RuleOffHours  = "off_hours"
+	RuleDormant   = "dormant_reactivated"
+	detectorName  = "baseline"
+	historyDays   = 28  // day records kept per identity: the robust statistics' history
+	weekDays      = 7   // the window of the weekly count and of repeats
+	recentCap     = 10  // new reads remembered per identity for evidence
+	dormSlots     = 8   // distinct repositories counted after waking
+	weekHours     = 168 // hour-of-week profile size
+	secDay        = 86400
+	profileCap    = 1 << 14 // profile total past which counters are halved (decay)
+	minPeerDays   = 20      // peer member-days before a peer rate is trusted
+	peerDecayDays = 4096    // peer member-days past which counts are halved
+)
+
+// known is a repository the identity read: a 64-bit FNV-1a hash of its name
+// (a collision only makes one read look known), the last day it was read
+// and on how many distinct days since it became known.
+type known struct {
+	h    uint64
+	last uint16
+	days uint16
+}
+
+// dayRec is one of the identity's days (its own day; see ident.tz).
+type dayRec struct {
+	day       uint16 // days since the unix epoch; 0 marks an empty record
+	reads     uint16 // all reads, for the automation rule (saturating)
+	newReads  uint16 // clones and archives of repositories not known
+	other     uint16 // new reads of repositories of unfamiliar groups
+	arch      uint8  // archive downloads among newReads (saturating)
+	otherArch uint8  // archive downloads among other (saturating)
+	offSent   bool   // off_hours signalled this day
+}
+
+// recentRead is a new read kept for the evidence of a signal. The repository
+// name is the parser's interned string, safe to keep.
+type recentRead struct {
+	t     int64 // unix nanoseconds
+	repo  string
+	id    reposentry.EventID
+	plat  reposentry.Platform
+	day   uint16
+	arch  bool
+	other bool
+}
+
+func (r *recentRead) ref() string { return r.plat.String() + ":" + r.id.String() }
+
+// episode remembers the last severity signalled for a rule, so that a
+// signal repeats only when it escalates or a week after the last one.
+type episode struct {
+	sev reposentry.Severity
+	day uint16
+}
+
+func (e *episode) raise(sev reposentry.Severity, day uint16) bool {
+	if int(day)-int(e.day) > weekDays {
+		e.sev = reposentry.SeverityInfo
+	}
+	if sev <= e.sev {
+		return false
+	}
+	e.sev, e.day = sev, day
+	return true
+}
+
+// waking follows an identity or credential that read again after
+// DormantDays of silence, for one day.
+type waking struct {
+	at    int64 // unix seconds of the first event after the silence; 0 none
+	gap   int64 // the silence, in seconds
+	repos [dormSlots]uint32
+	n     uint8
+	done  bool // signalled, or the day after waking is over
+}
+
+// counting reports whether reads at t still count towards the waking.
+func (w *waking) counting(t int64) bool {
+	if w.at == 0 || w.done {
+		return false
+	}
+	if t-w.at > secDay {
+		w.done = true
+		return false
+	}
+	return true
+}
+
+// see counts a distinct repository (by the low bits of its hash) and
+// reports whether the count just reached min.
+func (w *waking) see(h uint64, min int) bool {
+	k := uint32(h)
+	for _, r := range w.repos[:w.n] {
+		if r == k {
+			return false
+		}
+	}
+	if int(w.n) >= len(w.repos) {
+		return false
+	}
+	w.repos[w.n] = k
+	w.n++
+	return int(w.n) == min
+}
+
+// credRec is a credential followed for dormancy.
+type credRec struct {
+	last int64 // unix seconds
+	kind reposentry.CredentialKind
+	wake waking
+}
+
+// ident is the state kept per identity.
+type ident struct {
+	key        string
+	login      string
+	plat       reposentry.Platform
+	first      int64 // unix seconds
+	last       int64
+	activeDays uint16
+	curDay     uint16
+	tz         uint8 // hours after UTC midnight at which the identity's day starts
+	tzSet      bool
+	bot        bool // automation by actor type or credential kind
+	auto       bool // automation by behaviour
+	autoDays   uint8
+	home       uint64 // peer group, refreshed at each day's end
+	known      []known
+	days       [historyDays]dayRec
+	hours      [weekHours]uint16
+	hoursTotal uint32
+	recent     [recentCap]recentRead
+	nRecent    uint32
+	vol, brd   episode
+	wake       waking
+}
+
+func (a *ident) automated() bool { return a.bot || a.auto }
+
+// peerStat is how often a peer group's members read widely beyond their
+// familiar groups: member-days seen and those reaching BreadthMin.
+type peerStat struct {
+	days, hits float64
+}
+
+// detector is the baseline detector. It is driven by one goroutine.
+type detector struct {
+	cfg        Config
+	dormSec    int64
+	ids        map[string]*ident
+	creds      map[string]credRec
+	repoGroup  map[uint64]uint64
+	groupName  map[uint64]string
+	peers      map[uint64]*peerStat
+	lastSweep  int64
+	teamEvents bool
+}
+
+// New returns the baseline detector. Zero settings take their defaults;
+// call Config.Validate first to reject settings that cannot work.
+func New(cfg Config) engine.Detector {
+	cfg = cfg.withDefaults()
+	return &detector{
+		cfg:        cfg,
+		dormSec:    int64(cfg.DormantDays) * secDay,
+		ids:        make(map[string]*ident, 64),
+		creds:      make(map[string]credRec, 64),
+		repoGroup:  make(map[uint64]uint64, 64),
+		groupName:  make(map[uint64]string, 16),
+		peers:      make(map[uint64]*peerStat, 16),
+		teamEvents: *cfg.TeamEvents,
+	}
+}
+
+// Name implements engine.Detector.
+func (d *detector) Name() string { return detectorName }
+
+// Process implements engine.Detector.
+func (d *detector) Process(ev *reposentry.Event, emit func(reposentry.Signal)) {
+	key := ev.ActorKey()
+	if key == "" || ev.Outcome == reposentry.OutcomeFailure {
+		return
+	}
+	t := ev.Time.Unix()
+	if d.teamEvents && ev.Action == "team.add_repository" && ev.Repo != "" && ev.Detail != "" {
+		d.assignTeam(ev)
+	}
+	a := d.ids[key]
+	if a == nil {
+		a = &ident{key: key, first: t, last: t}
+		a.curDay = a.dayOf(t)
+		a.days[a.curDay%historyDays] = dayRec{day: a.curDay}
+		a.activeDays = 1
+		d.ids[key] = a
+	}
+	if a.login == "" && ev.Actor.Login != "" {
+		a.login, a.plat = ev.Actor.Login, ev.Platform
+	}
+	switch {
+	case ev.Actor.Type == reposentry.ActorBot, ev.Actor.Type == reposentry.ActorApp, ev.Actor.Type == reposentry.ActorDeployKey,
+		ev.Credential.Kind == reposentry.CredentialApp, ev.Credential.Kind == reposentry.CredentialDeployKey:
+		if !a.bot {
+			a.bot, a.known = true, nil
+		}
+	}
+	if t-a.last >= d.dormSec {
+		a.wake = waking{at: t, gap: t - a.last}
+	}
+	if day := a.dayOf(t); day > a.curDay {
+		d.rollover(a, day, t)
+	}
+	rec := &a.days[a.curDay%historyDays]
+	read := ev.Category.IsRead() && ev.Repo != ""
+	if read && !a.automated() && !rec.offSent && d.learned(a, t) && a.hoursTotal >= uint32(d.cfg.OffHoursMinEvents) {
+		if p := a.hourProb(t); p < d.cfg.OffHoursProb {
+			rec.offSent = true
+			emit(d.offHoursSignal(a, ev, p))
+		}
+	}
+	a.addHour(t)
+	if read {
+		if rec.reads < math.MaxUint16 {
+			rec.reads++
+		}
+		h := hashString(ev.Repo)
+		d.wakeRead(a, ev, h, t, emit)
+		if !a.automated() {
+			d.read(a, ev, h, t, rec, emit)
+		}
+	}
+	d.credential(a, ev, t, read, emit)
+	if t > a.last {
+		a.last = t
+	}
+}
+
+// Advance implements engine.Detector: once a day of event time it forgets
+// identities and credentials silent for longer than IdentityTTL.
+func (d *detector) Advance(now time.Time, _ func(reposentry.Signal)) {
+	n := now.Unix()
+	if d.lastSweep == 0 {
+		d.lastSweep = n
+	}
+	if n-d.lastSweep < secDay {
+		return
+	}
+	d.lastSweep = n
+	ttl := int64(d.cfg.IdentityTTL / time.Second)
+	for k, a := range d.ids {
+		if n-a.last > ttl {
+			delete(d.ids, k)
+		}
+	}
+	for k, c := range d.creds {
+		if n-c.last > ttl {
+			delete(d.creds, k)
+		}
+	}
+}
+
+// dayOf is the identity's day of unix seconds t, in days since the epoch.
+func (a *ident) dayOf(t int64) uint16 {
+	s := t - int64(a.tz)*3600
+	return uint16(min(max(s/secDay, 0), math.MaxUint16))
+}
+
+// learned reports whether the identity has enough history to be judged.
+func (d *detector) learned(a *ident, t int64) bool {
+	return int(a.activeDays) > d.cfg.LearningDays && t-a.first >= int64(d.cfg.LearningDays)*secDay
+}
+
+// rollover closes the identity's current day and opens day.
+func (d *detector) rollover(a *ident, day uint16, t int64) {
+	prev := &a.days[a.curDay%historyDays]
+	if prev.day == a.curDay {
+		if int(prev.reads) > d.cfg.AutomationReads && !a.automated() {
+			a.autoDays++
+			if int(a.autoDays) >= d.cfg.AutomationDays {
+				a.auto, a.known = true, nil
+			}
+		}
+		if !a.automated() && d.learned(a, t) {
+			a.home = d.homeGroup(a)
+			if a.home != 0 {
+				ps := d.peers[a.home]
+				if ps == nil {
+					ps = &peerStat{}
+					d.peers[a.home] = ps
+				}
+				ps.days++
+				if int(prev.other) >= d.cfg.BreadthMin {
+					ps.hits++
+				}
+				if ps.days > peerDecayDays {
+					ps.days, ps.hits = ps.days/2, ps.hits/2
+				}
+			}
+		}
+	}
+	a.curDay = day
+	a.days[day%historyDays] = dayRec{day: day}
+	if a.activeDays < math.MaxUint16 {
+		a.activeDays++
+	}
+	if !a.tzSet && int(a.activeDays) > d.cfg.LearningDays {
+		a.tz, a.tzSet = a.quietHour(), true
+	}
+}
+
+// quietHour estimates where the identity's day starts: the middle of its
+// quietest six consecutive hours of the day (UTC), so that a working day
+// that straddles UTC midnight is counted as one day.
+func (a *ident) quietHour() uint8 {
+	var hod [24]uint32
+	for i, c := range a.hours {
+		hod[i%24] += uint32(c)
+	}
+	best, bestSum := 0, uint32(math.MaxUint32)
+	for h := range 24 {
+		var s uint32
+		for j := range 6 {
+			s += hod[(h+j)%24]
+		}
+		if s < bestSum {
+			best, bestSum = h, s
+		}
+	}
+	return uint8((best + 3) % 24)
+}
+
+// hourOfWeek is the UTC hour of the week of unix seconds t, Monday 00:00 = 0
+// (the epoch was a Thursday).
+func hourOfWeek(t int64) int {
+	h := (t/3600 + 3*24) % weekHours
+	if h < 0 {
+		h += weekHours
+	}
+	return int(h)
+}
+
+func (a *ident) addHour(t int64) {
+	a.hours[hourOfWeek(t)]++
+	a.hoursTotal++
+	if a.hoursTotal >= profileCap {
+		a.hoursTotal = 0
+		for i := range a.hours {
+			a.hours[i] /= 2
+			a.hoursTotal += uint32(a.hours[i])
+		}
+	}
+}
+
+// hourProb is the learned probability of activity in t's hour of the week:
+// half from the hour of the week, half from the hour of the day spread over
+// the week, so a weekend hour the identity works on weekdays is not odd.
+func (a *ident) hourProb(t int64) float64 {
+	if a.hoursTotal == 0 {
+		return 0
+	}
+	how := hourOfWeek(t)
+	var hod uint32
+	for d := range weekDays {
+		hod += uint32(a.hours[d*24+how%24])
+	}
+	tot := float64(a.hoursTotal)
+	return 0.5*float64(a.hours[how])/tot + 0.5*float64(hod)/(weekDays*tot)
+}
+
+// hashString is FNV-1a, 64 bits, inline so the hot path neither allocates
+// nor converts.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// groupPrefix is the name heuristic: owner and the repository name up to
+// its first '-' ("acme/payments-api" → "acme/payments").
+func groupPrefix(repo string) string {
+	slash := strings.IndexByte(repo, '/')
+	if i := strings.IndexByte(repo[slash+1:], '-'); i > 0 {
+		return repo[:slash+1+i]
+	}
+	return repo
+}
+
+// groupOf returns the group of a repository, recording it on first sight.
+func (d *detector) groupOf(h uint64, repo string) uint64 {
+	if g, ok := d.repoGroup[h]; ok {
+		return g
+	}
+	name := groupPrefix(repo)
+	g := hashString(name)
+	d.setGroup(h, g, name)
+	return g
+}
+
+func (d *detector) setGroup(h, g uint64, name string) {
+	if len(d.repoGroup) >= d.cfg.MaxRepos {
+		clear(d.repoGroup)
+	}
+	d.repoGroup[h] = g
+	if _, ok := d.groupName[g]; !ok {
+		if len(d.groupName) >= d.cfg.MaxRepos {
+			clear(d.groupName)
+		}
+		d.groupName[g] = name
+	}
+}
+
+// assignTeam makes a team.add_repository event's team the repository's
+// group.
+func (d *detector) assignTeam(ev *reposentry.Event) {
+	team := ev.Detail
+	if !strings.Contains(team, "/") {
+		owner := ev.Org
+		if i := strings.IndexByte(ev.Repo, '/'); owner == "" && i > 0 {
+			owner = ev.Repo[:i]
+		}
+		team = owner + "/" + team
+	}
+	name := "team " + team
+	d.setGroup(hashString(ev.Repo), hashString(name), name)
+}
+
+// homeGroup is the most common group among the identity's routine
+// repositories (read on at least two days); 0 when it has none.
+func (d *detector) homeGroup(a *ident) uint64 {
+	var groups [16]uint64
+	var counts [16]int
+	n := 0
+	for i := range a.known {
+		if a.known[i].days < 2 {
+			continue
+		}
+		g, ok := d.repoGroup[a.known[i].h]
+		if !ok {
+			continue
+		}
+		j := slices.Index(groups[:n], g)
+		if j < 0 {
+			if n == len(groups) {
+				continue
+			}
+			j, groups[n] = n, g
+			n++
+		}
+		counts[j]++
+	}
+	best := -1
+	for j := range n {
+		if best < 0 || counts[j] > counts[best] {
+			best = j
+		}
+	}
+	if best < 0 {
+		return 0
+	}
+	return groups[best]
+}
+
+// familiar reports whether the identity routinely reads a repository of
+// group g.
+func (d *detector) familiar(a *ident, g uint64) bool {
+	for i := range a.known {
+		if a.known[i].days >= 2 && d.repoGroup[a.known[i].h] == g {
+			return true
+		}
+	}
+	return false
+}
+
+// Read kinds remember tells apart.
+const (
+	readKnown = iota // read before today, within NewReadDays
+	readFresh        // first read today
+	readNew          // a clone or archive of a repository not read within NewReadDays
+)
+
+// remember records a read of repository h on day today and says what kind
+// of read it is. A fetch is never new: the client already held the history.
+func (d *detector) remember(a *ident, h uint64, today uint16, fetch bool) int {
+	i, found := slices.BinarySearchFunc(a.known, h, func(e known, h uint64) int { return cmp.Compare(e.h, h) })
+	if found {
+		e := &a.known[i]
+		stale := int(today)-int(e.last) > d.cfg.NewReadDays
+		kind := readKnown
+		switch {
+		case stale:
+			e.days = 1
+			if !fetch {
+				kind = readNew
+			}
+		case e.last == today && e.days == 1:
+			kind = readFresh
+		case e.last != today && e.days < math.MaxUint16:
+			e.days++
+		}
+		e.last = today
+		return kind
+	}
+	if len(a.known) >= d.cfg.MaxKnownRepos {
+		// Forget the least recently read, preferring one read on a single
+		// day over a routine one.
+		victim := 0
+		for j := range a.known {
+			e, v := &a.known[j], &a.known[victim]
+			if (e.days < 2 && v.days >= 2) || ((e.days < 2) == (v.days < 2) && e.last < v.last) {
+				victim = j
+			}
+		}
+		a.known = slices.Delete(a.known, victim, victim+1)
+		if victim < i {
+			i--
+		}
+	}
+	if a.known == nil {
+		a.known = make([]known, 0, 16)
+	}
+	a.known = slices.Insert(a.known, i, known{h: h, last: today, days: 1})
+	if fetch {
+		return readFresh
+	}
+	return readNew
+}
+
+// read handles a read by a person.
+func (d *detector) read(a *ident, ev *reposentry.Event, h uint64, t int64, rec *dayRec, emit func(reposentry.Signal)) {
+	fetch := ev.Category == reposentry.CategoryFetch
+	kind := d.remember(a, h, a.curDay, fetch)
+	g := d.groupOf(h, ev.Repo)
+	arch := ev.Category == reposentry.CategoryArchiveDownload
+	if kind == readKnown || kind == readFresh && !arch {
+		return
+	}
+	// An archive of a repository first read today (cloned, then zipped)
+	// counts as an archive download of the day's new reads.
+	learned := d.learned(a, t)
+	other := learned && !d.familiar(a, g)
+	if arch {
+		rec.arch = sat8(rec.arch)
+		if other {
+			rec.otherArch = sat8(rec.otherArch)
+		}
+	}
+	if kind == readNew {
+		rec.newReads = sat16(rec.newReads)
+		if other {
+			rec.other = sat16(rec.other)
+		}
+	}
+	r := &a.recent[a.nRecent%recentCap]
+	*r = recentRead{t: ev.Time.UnixNano(), repo: ev.Repo, id: ev.ID, plat: ev.Platform, day: a.curDay, arch: arch, other: other}
+	a.nRecent++
+	if !learned {
+		return
+	}
+	d.checkVolume(a, ev, rec, emit)
+	if other {
+		d.checkBreadth(a, ev, rec, emit)
+	}
+}
+
+func sat16(v uint16) uint16 { return v + uint16(min(1, math.MaxUint16-int(v))) }
+func sat8(v uint8) uint8    { return v + uint8(min(1, math.MaxUint8-int(v))) }
+
+// week sums the identity's last seven days (today included).
+type week struct {
+	sum, other          int
+	repeat, otherRepeat int // days with at least SpreadMin new (other) reads
+	arch, otherArch     int
+}
+
+func (d *detector) week(a *ident) week {
+	var w week
+	for k := range weekDays {
+		day := int(a.curDay) - k
+		if day < 0 {
+			break
+		}
+		r := &a.days[day%historyDays]
+		if int(r.day) != day {
+			continue
+		}
+		w.sum += int(r.newReads)
+		w.other += int(r.other)
+		w.arch += int(r.arch)
+		w.otherArch += int(r.otherArch)
+		if int(r.newReads) >= d.cfg.SpreadMin {
+			w.repeat++
+		}
+		if int(r.other) >= d.cfg.SpreadMin {
+			w.otherRepeat++
+		}
+	}
+	return w
+}
+
+// stats are robust statistics of the identity's new reads per active day
+// over the history before the current week.
+type stats struct {
+	median, mad float64
+	days        int
+}
+
+// The days of the current week are left out: reads spread over days would
+// otherwise raise their own baseline and hide (low and slow).
+func (d *detector) history(a *ident) stats {
+	var buf [historyDays]float64
+	n := 0
+	for k := weekDays; k < historyDays; k++ {
+		day := int(a.curDay) - k
+		if day < 0 {
+			break
+		}
+		if r := &a.days[day%historyDays]; int(r.day) == day {
+			buf[n] = float64(r.newReads)
+			n++
+		}
+	}
+	if n == 0 {
+		return stats{}
+	}
+	v := buf[:n]
+	slices.Sort(v)
+	med := median(v)
+	for i := range v {
+		v[i] = math.Abs(v[i] - med)
+	}
+	slices.Sort(v)
+	return stats{median: med, mad: median(v), days: n}
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// grade is the severity of a volume or breadth finding: low on one day
+// without archives (the shape of an incident or a one-off task), medium when
+// it repeats on two days of a week or includes archive downloads, high with
+// both (the shape of a departing insider).
+func grade(repeat, archives bool) reposentry.Severity {
+	switch {
+	case repeat && archives:
+		return reposentry.SeverityHigh
+	case repeat || archives:
+		return reposentry.SeverityMedium
+	}
+	return reposentry.SeverityLow
+}
+
+// thresholds are what a day's and a week's new reads must reach.
+func (d *detector) thresholds(s stats) (daily, weekly int) {
+	scale := max(1.4826*s.mad, 1)
+	daily = max(d.cfg.DailyFloor, int(math.Ceil(s.median+d.cfg.K*scale)))
+	weekly = max(d.cfg.WeeklyFloor, int(math.Ceil(weekDays*s.median+d.cfg.K*math.Sqrt(weekDays)*scale)))
+	return daily, weekly
+}
+
+func (d *detector) checkVolume(a *ident, ev *reposentry.Event, rec *dayRec, emit func(reposentry.Signal)) {
+	w := d.week(a)
+	if int(rec.newReads) < d.cfg.DailyFloor && w.sum < d.cfg.WeeklyFloor {
+		return
+	}
+	s := d.history(a)
+	daily, weekly := d.thresholds(s)
+	if int(rec.newReads) < daily && w.sum < weekly {
+		return
+	}
+	sev := grade(w.repeat >= 2, w.arch > 0)
+	if !a.vol.raise(sev, a.curDay) {
+		return
+	}
+	emit(d.volumeSignal(a, ev, rec, w, s, sev, daily, weekly))
+}
+
+// peerRate is how often the identity's peers read widely; ok is false
+// while the group has too few member-days to say.
+func (d *detector) peerRate(a *ident) (rate, days float64, ok bool) {
+	if a.home == 0 {
+		a.home = d.homeGroup(a)
+	}
+	ps := d.peers[a.home]
+	if ps == nil || ps.days < minPeerDays {
+		return 0, 0, false
+	}
+	return ps.hits / ps.days, ps.days, true
+}
+
+func (d *detector) checkBreadth(a *ident, ev *reposentry.Event, rec *dayRec, emit func(reposentry.Signal)) {
+	if int(rec.other) < d.cfg.BreadthMin {
+		return
+	}
+	rate, _, ok := d.peerRate(a)
+	if ok && rate > d.cfg.PeerRateMax {
+		return
+	}
+	w := d.week(a)
+	sev := grade(w.otherRepeat >= 2, w.otherArch > 0)
+	if !a.brd.raise(sev, a.curDay) {
+		return
+	}
+	emit(d.breadthSignal(a, ev, rec, w, sev))
+}
+
+// wakeRead counts a read by an identity that woke from dormancy.
+func (d *detector) wakeRead(a *ident, ev *reposentry.Event, h uint64, t int64, emit func(reposentry.Signal)) {
+	if a.wake.counting(t) && a.wake.see(h, d.cfg.DormantMinRepos) {
+		a.wake.done = true
+		emit(d.dormantSignal(a, ev, &a.wake, "identity"))
+	}
+}
+
+// credential follows the event's credential for dormancy. Application
+// tokens rotate hourly by design and are left out.
+func (d *detector) credential(a *ident, ev *reposentry.Event, t int64, read bool, emit func(reposentry.Signal)) {
+	k := ev.Credential.Key()
+	if k == "" || ev.Credential.Kind == reposentry.CredentialApp {
+		return
+	}
+	c, ok := d.creds[k]
+	if !ok {
+		if len(d.creds) < d.cfg.MaxCredentials {
+			d.creds[k] = credRec{last: t, kind: ev.Credential.Kind}
+		}
+		return
+	}
+	if t-c.last >= d.dormSec {
+		c.wake = waking{at: t, gap: t - c.last}
+	}
+	if read && c.wake.counting(t) && c.wake.see(hashString(ev.Repo), d.cfg.DormantMinRepos) {
+		c.wake.done = true
+		// When the identity slept too, its own signal says it already.
+		if a.wake.at == 0 || t-a.wake.at > secDay {
+			emit(d.dormantSignal(a, ev, &c.wake, "credential"))
+		}
+	}
+	c.last = max(c.last, t)
+	d.creds[k] = c
+}

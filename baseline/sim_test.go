@@ -1,0 +1,186 @@
+package baseline
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/intern"
+	"github.com/reposentry/reposentry/parser"
+	"github.com/reposentry/reposentry/parser/github"
+	"github.com/reposentry/reposentry/simulate"
+	"github.com/reposentry/reposentry/source"
+)
+
+var (
+	evalUsers = flag.Int("eval.users", 300, "identities in the evaluation's simulated organisation")
+	evalDays  = flag.Int("eval.days", 21, "days in the evaluation's simulated organisation")
+)
+
+// simLabel is one line of labels.jsonl or benign.jsonl.
+type simLabel struct {
+	Scenario string `json:"scenario"`
+	Entity   string `json:"entity"`
+	Start    string `json:"start"`
+	End      string `json:"end"`
+}
+
+// simOrg runs the simulator into a temporary directory and returns its
+// GitHub events sorted by time, enriched with identities as the enrich
+// stage does, and the directory.
+func simOrg(tb testing.TB, users, days int) ([]reposentry.Event, string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if _, err := simulate.Run(simulate.Config{Users: users, Days: days, Seed: 1, Out: dir}); err != nil {
+		tb.Fatalf("simulate %d users %d days: %v", users, days, err)
+	}
+	p := parser.New(intern.New(0), github.New())
+	var evs []reposentry.Event
+	err := filepath.WalkDir(filepath.Join(dir, "github"), func(path string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rd, err := source.Open(path, source.Options{})
+		if err != nil {
+			return err
+		}
+		defer rd.Close()
+		for {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			n := len(evs)
+			evs = p.Parse(rec, evs, func(r parser.Rejection) {
+				tb.Errorf("%s:%d rejected: %s: %v", r.Origin.Source, r.Origin.Line, r.Reason, r.Err)
+			})
+			for i := n; i < len(evs); i++ {
+				ev := &evs[i]
+				ev.Raw = nil
+				if ev.IdentityHint != "" {
+					ev.Identity = strings.ToLower(ev.IdentityHint)
+				} else {
+					ev.Identity = "github:" + ev.Actor.Login
+				}
+			}
+		}
+	})
+	if err != nil || len(evs) == 0 {
+		tb.Fatalf("reading %s/github: %v (%d events)", dir, err, len(evs))
+	}
+	slices.SortStableFunc(evs, func(a, b reposentry.Event) int { return a.Time.Compare(b.Time) })
+	return evs, dir
+}
+
+func readLabels(tb testing.TB, path string) []simLabel {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []simLabel
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var l simLabel
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// run feeds events to a fresh detector as the engine would, advancing
+// every minute of event time, and returns the signals.
+func run(cfg Config, evs []reposentry.Event) []reposentry.Signal {
+	d := New(cfg)
+	var sigs []reposentry.Signal
+	emit := func(s reposentry.Signal) { sigs = append(sigs, s) }
+	var tick time.Time
+	for i := range evs {
+		if t := evs[i].Time.Truncate(time.Minute); t.After(tick) {
+			tick = t
+			d.Advance(t, emit)
+		}
+		d.Process(&evs[i], emit)
+	}
+	return sigs
+}
+
+// TestSimulatedOrganisation runs the baselines over a simulated
+// organisation: every departing insider must get a medium or higher signal
+// within its label's window, no benign look-alike may, and medium or higher
+// signals must stay rare overall.
+func TestSimulatedOrganisation(t *testing.T) {
+	evs, dir := simOrg(t, *evalUsers, *evalDays)
+	sigs := run(Config{}, evs)
+	ids := map[string]bool{}
+	for i := range evs {
+		ids[evs[i].ActorKey()] = true
+	}
+	worst := func(l simLabel) (reposentry.Severity, []string) {
+		start, err1 := time.Parse(time.RFC3339, l.Start)
+		end, err2 := time.Parse(time.RFC3339, l.End)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("label %+v: bad times: %v %v", l, err1, err2)
+		}
+		sev := reposentry.SeverityInfo
+		var rules []string
+		for _, s := range sigs {
+			if s.Entity.ID == strings.ToLower(l.Entity) && !s.Time.Before(start) && !s.Time.After(end.Add(time.Hour)) {
+				sev = max(sev, s.Severity)
+				rules = append(rules, s.Rule+"/"+s.Severity.String())
+			}
+		}
+		return sev, rules
+	}
+	labelled := map[string]bool{}
+	attacks, benign := readLabels(t, filepath.Join(dir, "labels.jsonl")), readLabels(t, filepath.Join(dir, "benign.jsonl"))
+	for _, l := range append(slices.Clone(attacks), benign...) {
+		labelled[strings.ToLower(l.Entity)] = true
+	}
+	for _, l := range attacks {
+		sev, rules := worst(l)
+		t.Logf("attack %-36s %-40s worst %-6s %v", l.Scenario, l.Entity, sev, rules)
+		if l.Scenario == simulate.ScenarioInsider && sev < reposentry.SeverityMedium {
+			t.Errorf("%s %s: worst signal %s in [%s, %s+1h], want medium or higher", l.Scenario, l.Entity, sev, l.Start, l.End)
+		}
+	}
+	for _, l := range benign {
+		sev, rules := worst(l)
+		t.Logf("benign %-36s %-40s worst %-6s %v", l.Scenario, l.Entity, sev, rules)
+		if sev >= reposentry.SeverityMedium {
+			t.Errorf("benign %s %s: %v, want nothing at medium or above", l.Scenario, l.Entity, rules)
+		}
+	}
+	perRule := map[string]int{}
+	medium := 0
+	for _, s := range sigs {
+		perRule[s.Rule+"/"+s.Severity.String()]++
+		if s.Severity >= reposentry.SeverityMedium {
+			medium++
+			if !labelled[s.Entity.ID] {
+				t.Logf("unlabelled %s %s %s: %s", s.Entity.ID, s.Rule, s.Severity, s.Observed)
+			}
+		}
+	}
+	rate := float64(medium) / (float64(len(ids)) / 1000) / float64(*evalDays)
+	t.Logf("%d events, %d identities, %d days: signals %v; %.2f medium+ per 1,000 identities per day", len(evs), len(ids), *evalDays, perRule, rate)
+	if rate > 5 {
+		t.Errorf("%.2f medium+ signals per 1,000 identities per day, want at most 5", rate)
+	}
+}

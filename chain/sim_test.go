@@ -1,0 +1,199 @@
+package chain_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/chain"
+	"github.com/reposentry/reposentry/intern"
+	"github.com/reposentry/reposentry/parser"
+	"github.com/reposentry/reposentry/parser/entra"
+	"github.com/reposentry/reposentry/parser/github"
+	"github.com/reposentry/reposentry/parser/okta"
+	"github.com/reposentry/reposentry/simulate"
+	"github.com/reposentry/reposentry/source"
+)
+
+type simLabel struct {
+	Scenario string    `json:"scenario"`
+	Entity   string    `json:"entity"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+}
+
+func readLabels(t *testing.T, path string) []simLabel {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []simLabel
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l simLabel
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		l.Entity = strings.ToLower(l.Entity)
+		out = append(out, l)
+	}
+	return out
+}
+
+// simEvents parses the simulator's Okta, Entra and GitHub logs with the real
+// parsers, resolves identities as the enricher would and sorts by time.
+func simEvents(t testing.TB, dir string) []reposentry.Event {
+	t.Helper()
+	p := parser.New(intern.New(0), github.New(), okta.New(), entra.New())
+	var evs []reposentry.Event
+	for _, sub := range []string{"okta", "entra", "github"} {
+		err := filepath.WalkDir(filepath.Join(dir, sub), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rd, err := source.Open(path, source.Options{})
+			if err != nil {
+				return err
+			}
+			defer rd.Close()
+			for {
+				rec, err := rd.Next()
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				for _, ev := range p.Parse(rec, nil, func(r parser.Rejection) { t.Errorf("%s: rejected %s: %v", path, r.Reason, r.Err) }) {
+					ev.Raw = nil
+					if ev.IdentityHint != "" {
+						ev.Identity = strings.ToLower(ev.IdentityHint)
+					} else {
+						ev.Identity = "github:" + ev.Actor.Login
+					}
+					evs = append(evs, ev)
+				}
+			}
+		})
+		if err != nil {
+			t.Fatalf("reading %s: %v", sub, err)
+		}
+	}
+	slices.SortStableFunc(evs, func(a, b reposentry.Event) int { return a.Time.Compare(b.Time) })
+	return evs
+}
+
+// runAll feeds events to the detectors with a minute tick, as the engine
+// does, and returns the signals.
+func runAll(ds []interface {
+	Process(*reposentry.Event, func(reposentry.Signal))
+	Advance(time.Time, func(reposentry.Signal))
+}, evs []reposentry.Event) []reposentry.Signal {
+	var out []reposentry.Signal
+	emit := func(s reposentry.Signal) { out = append(out, s) }
+	var tick time.Time
+	for i := range evs {
+		ev := &evs[i]
+		if now := ev.Time.Truncate(time.Minute); now.After(tick) {
+			tick = now
+			for _, d := range ds {
+				d.Advance(now, emit)
+			}
+		}
+		for _, d := range ds {
+			d.Process(ev, emit)
+		}
+	}
+	return out
+}
+
+func detectors(cfg chain.Config) []interface {
+	Process(*reposentry.Event, func(reposentry.Signal))
+	Advance(time.Time, func(reposentry.Signal))
+} {
+	var out []interface {
+		Process(*reposentry.Event, func(reposentry.Signal))
+		Advance(time.Time, func(reposentry.Signal))
+	}
+	for _, d := range chain.New(cfg) {
+		out = append(out, d)
+	}
+	return out
+}
+
+// TestSimulator runs a simulated organisation through the real parsers and
+// the detections: every account takeover that signs in through the
+// identity provider gets a chain signal in its window, and the look-alikes
+// get none of high severity.
+func TestSimulator(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := simulate.Run(simulate.Config{Users: 300, Days: 21, Seed: 1, Out: dir}); err != nil {
+		t.Fatalf("simulate: %v", err)
+	}
+	evs := simEvents(t, dir)
+	sigs := runAll(detectors(chain.DefaultConfig()), evs)
+	labels := readLabels(t, filepath.Join(dir, "labels.jsonl"))
+	benign := readLabels(t, filepath.Join(dir, "benign.jsonl"))
+
+	byRule := map[string]map[string]int{}
+	for _, s := range sigs {
+		if byRule[s.Rule] == nil {
+			byRule[s.Rule] = map[string]int{}
+		}
+		byRule[s.Rule][s.Severity.String()]++
+	}
+	t.Logf("%d events, signals by rule and severity: %v", len(evs), byRule)
+	for _, s := range sigs {
+		if s.Severity < reposentry.SeverityHigh {
+			t.Logf("  %s %s %s: %s", s.Rule, s.Severity, s.Entity.ID, s.Observed)
+		}
+	}
+
+	chainFor := func(l simLabel, minSev reposentry.Severity) []reposentry.Signal {
+		var out []reposentry.Signal
+		for _, s := range sigs {
+			if s.Rule == chain.RuleRiskyChain && s.Entity.ID == l.Entity && s.Severity >= minSev &&
+				!s.Time.Before(l.Start) && !s.Time.After(l.End.Add(time.Hour)) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	want := map[string]bool{simulate.ScenarioLapsus: true, simulate.ScenarioScatteredSp: true}
+	seen := map[string]bool{}
+	for _, l := range labels {
+		got := chainFor(l, reposentry.SeverityHigh)
+		t.Logf("%s %s: %d high/critical chain signals", l.Scenario, l.Entity, len(got))
+		for _, s := range got {
+			t.Logf("  %s %s: %s", s.Severity, s.Time.Format(time.RFC3339), s.Observed)
+		}
+		if want[l.Scenario] {
+			seen[l.Scenario] = true
+			if len(got) == 0 {
+				t.Errorf("%s (%s, %s to %s): no chain signal", l.Scenario, l.Entity, l.Start, l.End)
+			}
+		}
+	}
+	for sc := range want {
+		if !seen[sc] {
+			t.Errorf("the simulator wrote no %s label", sc)
+		}
+	}
+	for _, l := range benign {
+		for _, s := range sigs {
+			if s.Rule == chain.RuleRiskyChain && s.Entity.ID == l.Entity && s.Severity >= reposentry.SeverityHigh {
+				t.Errorf("benign %s (%s): %s chain signal at %s: %s", l.Scenario, l.Entity, s.Severity, s.Time, s.Observed)
+			}
+		}
+	}
+}
