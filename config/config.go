@@ -18,11 +18,14 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/alert"
+	"github.com/reposentry/reposentry/baseline"
+	"github.com/reposentry/reposentry/chain"
 	"github.com/reposentry/reposentry/detect"
 	"github.com/reposentry/reposentry/directory"
 	"github.com/reposentry/reposentry/engine"
 	"github.com/reposentry/reposentry/enrich"
 	"github.com/reposentry/reposentry/geo"
+	"github.com/reposentry/reposentry/repotag"
 	"github.com/reposentry/reposentry/source"
 	"go.yaml.in/yaml/v3"
 )
@@ -35,6 +38,11 @@ type Config struct {
 	Alert alert.Config `yaml:"alert"`
 	// Engine tunes event-time ordering, lateness and deduplication.
 	Engine engine.Config `yaml:"engine"`
+	// Baseline tunes the behaviour baselines (days of history per identity).
+	Baseline baseline.Config `yaml:"baseline"`
+	// Chain tunes the cross-source detections over identity-provider
+	// sessions.
+	Chain chain.Config `yaml:"chain"`
 	// Privileged lists principals whose every read deserves a look.
 	Privileged PrivilegedConfig `yaml:"privileged"`
 	// Identities joins platform accounts to the people behind them.
@@ -54,6 +62,10 @@ type Config struct {
 	// residential proxy) with MaxMind DB files; without databases, the
 	// country the record carries is used.
 	GeoIP geo.Config `yaml:"geoip"`
+	// Repositories tags repositories by sensitivity (secrets, signing,
+	// infrastructure, ...) from name patterns and lists; detections weigh
+	// reads of sensitive repositories more.
+	Repositories repotag.Config `yaml:"repositories"`
 }
 
 // DirectoryConfig names the directory: a snapshot file, or a live LDAP
@@ -117,11 +129,15 @@ func Default() Config {
 	d := detect.DefaultConfig()
 	d.BotPatterns = append([]string(nil), bots...)
 	return Config{
-		Detect: d,
-		Alert:  alert.DefaultConfig(),
-		Engine: engine.DefaultConfig(),
-		Bots:   bots,
-		Input:  InputConfig{MaxRecordBytes: source.DefaultMaxRecordBytes},
+		Detect:   d,
+		Alert:    alert.DefaultConfig(),
+		Engine:   engine.DefaultConfig(),
+		Baseline: baseline.DefaultConfig(),
+		Chain:    chain.DefaultConfig(),
+		Bots:     bots,
+		Input:    InputConfig{MaxRecordBytes: source.DefaultMaxRecordBytes},
+		// Fresh maps on every call: decoding a file merges into them.
+		Repositories: repotag.Default(),
 	}
 }
 
@@ -242,7 +258,7 @@ func (c Config) Validate() error {
 	for _, s := range []struct {
 		name string
 		v    any
-	}{{"detect", c.Detect}, {"alert", c.Alert}, {"engine", c.Engine}} {
+	}{{"detect", c.Detect}, {"alert", c.Alert}, {"engine", c.Engine}, {"baseline", c.Baseline}, {"chain", c.Chain}} {
 		if v, ok := s.v.(interface{ Validate() error }); ok {
 			if err := v.Validate(); err != nil {
 				if !strings.HasPrefix(err.Error(), s.name+".") {
@@ -285,6 +301,9 @@ func (c Config) Validate() error {
 		if !enrich.ValidGlob(strings.TrimSpace(b)) {
 			return fmt.Errorf("bots[%d]: pattern %q would match every login", i, b)
 		}
+	}
+	if err := c.Repositories.Validate(); err != nil {
+		return err
 	}
 	if c.Directory.Snapshot != "" && c.Directory.LDAP.URL != "" {
 		return errors.New("directory: give snapshot or ldap.url, not both")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reposentry/reposentry/repotag"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -43,6 +44,23 @@ func TestPartialSectionKeepsDefaults(t *testing.T) {
 	}
 }
 
+func TestRepositoriesPartialKeepsOtherTags(t *testing.T) {
+	c, err := Parse("repos.yaml", strings.NewReader("repositories:\n  tags:\n    secrets: [\"*-creds\"]\n  repos:\n    acme/core: [core_product]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := Default()
+	if !slices.Equal(c.Repositories.Tags["secrets"], []string{"*-creds"}) || !slices.Equal(c.Repositories.Tags["signing"], def.Repositories.Tags["signing"]) {
+		t.Errorf("tags = %v; want secrets replaced and signing kept", c.Repositories.Tags)
+	}
+	if !slices.Equal(c.Repositories.Repos["acme/core"], []string{"core_product"}) {
+		t.Errorf("repos = %v", c.Repositories.Repos)
+	}
+	if got := Default().Repositories.Tags["secrets"]; !slices.Equal(got, repotag.Default().Tags["secrets"]) {
+		t.Errorf("parsing a file changed the defaults: secrets = %q", got)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, src string
@@ -67,6 +85,9 @@ func TestParseErrors(t *testing.T) {
 		{"alert validation", "alert:\n  risk_threshold: 300\n", []string{"cfg.yaml: alert.risk_threshold"}},
 		{"bad severity", "alert:\n  min_severity: severe\n", []string{"cfg.yaml:", `unknown severity "severe"`}},
 		{"engine validation", "engine:\n  tick: -5m\n", []string{"cfg.yaml: engine.tick"}},
+		{"unknown repository tag", "repositories:\n  tags:\n    secret: [\"*vault*\"]\n", []string{"cfg.yaml: repositories.tags.secret", `unknown tag "secret"`}},
+		{"unknown tag on a repository", "repositories:\n  repos:\n    acme/keys: [signing, crown-jewels]\n", []string{"cfg.yaml: repositories.repos.acme/keys[1]", `unknown tag "crown-jewels"`}},
+		{"unknown key in repositories", "repositories:\n  tag: {}\n", []string{`cfg.yaml:2: unknown key "repositories.tag"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,7 +149,8 @@ func TestExample(t *testing.T) {
 	for _, s := range []struct {
 		name      string
 		got, want any
-	}{{"detect", c.Detect, def.Detect}, {"alert", c.Alert, def.Alert}, {"engine", c.Engine, def.Engine}} {
+	}{{"detect", c.Detect, def.Detect}, {"alert", c.Alert, def.Alert}, {"engine", c.Engine, def.Engine},
+		{"repositories", c.Repositories, def.Repositories}, {"baseline", c.Baseline, def.Baseline}, {"chain", c.Chain, def.Chain}} {
 		got, _ := yaml.Marshal(s.got)
 		want, _ := yaml.Marshal(s.want)
 		if string(got) != string(want) {

@@ -1,8 +1,9 @@
 // Package detect holds reposentry's built-in behavioural detections of source
-// code collection (ATT&CK T1213.003): bulk reads of repositories, bulk reads
-// right after a credential is created, exfiltration paths being opened, reads
-// from a location never seen for the identity and reads by privileged
-// identities.
+// code collection (ATT&CK T1213.003): bulk reads of repositories (worse by
+// an organization owner, and with sensitive repositories counting more),
+// bulk reads right after a credential is created, exfiltration paths being
+// opened, reads from a location never seen for the identity, reads by
+// privileged identities and activity of accounts disabled in the directory.
 //
 // The detectors returned by one New call share one per-identity state, so
 // each event is analysed once however many detections look at it. They must
@@ -59,6 +60,18 @@ type Config struct {
 	// Privileged lists logins or identities treated as privileged in
 	// addition to those enrichment marks (Event.Privileged).
 	Privileged []string `yaml:"privileged"`
+	// PlatformAdmins lists logins or identities that are organization or
+	// enterprise owners, in addition to those learned from the audit log
+	// (owner-only actions: org.* and business.* settings, member and role
+	// changes, audit-log streaming changes). An owner can read every
+	// repository, so an owner's bulk read is one severity worse
+	// (platform_admin_bulk_read).
+	PlatformAdmins []string `yaml:"platform_admins"`
+	// SensitiveWeight is how many repositories a read of a non-public
+	// repository tagged secrets, signing or infrastructure (see the
+	// top-level repositories section) counts as towards the bulk_read
+	// tiers; 1 counts them like any other.
+	SensitiveWeight int `yaml:"sensitive_weight"`
 	// LearningPeriod is how much event time must pass, both since the data's
 	// start and since an identity's first event, before first_seen_location
 	// trusts the identity's baseline.
@@ -96,6 +109,13 @@ type Config struct {
 	// IncidentGap is the quiet time after which privileged_read may signal
 	// again for the same identity.
 	IncidentGap time.Duration `yaml:"incident_gap"`
+	// DeactivationGrace is how long after an identity provider logs a
+	// user's deactivation (Okta user.lifecycle.deactivate or suspend, Entra
+	// Disable account or Delete user) the user's activity is still the end
+	// of their last working day rather than disabled_account_active:
+	// helpdesks deactivate at a fixed hour in their own time zone, not the
+	// leaver's.
+	DeactivationGrace time.Duration `yaml:"deactivation_grace"`
 	// UnknownVisibilityNonPublic counts reads of repositories of unknown
 	// visibility as non-public: platforms that omit visibility mostly log
 	// authenticated access only.
@@ -134,6 +154,8 @@ func DefaultConfig() Config {
 		MaxCredentials:             16,
 		LocationFreshness:          24 * time.Hour,
 		IncidentGap:                2 * time.Hour,
+		SensitiveWeight:            2,
+		DeactivationGrace:          12 * time.Hour,
 		UnknownVisibilityNonPublic: true,
 		MaxEventIDs:                200,
 		MaxEvidenceRepos:           50,
@@ -149,7 +171,8 @@ func (c Config) Validate() error {
 		v    time.Duration
 	}{{"window", c.Window}, {"learning_period", c.LearningPeriod}, {"routine_max_age", c.RoutineMaxAge},
 		{"credential_window", c.CredentialWindow}, {"exfil_lookback", c.ExfilLookback},
-		{"location_freshness", c.LocationFreshness}, {"incident_gap", c.IncidentGap}, {"actor_ttl", c.ActorTTL}} {
+		{"location_freshness", c.LocationFreshness}, {"incident_gap", c.IncidentGap}, {"actor_ttl", c.ActorTTL},
+		{"deactivation_grace", c.DeactivationGrace}} {
 		if d.v < 0 {
 			return fmt.Errorf("detect.%s is negative (%s)", d.name, d.v)
 		}
@@ -161,6 +184,9 @@ func (c Config) Validate() error {
 	if t.Medium > 0 && t.High > 0 && t.Critical > 0 && (t.Medium > t.High || t.High > t.Critical) {
 		return fmt.Errorf("detect.tiers must rise from medium to high to critical (got %d, %d, %d)", t.Medium, t.High, t.Critical)
 	}
+	if c.SensitiveWeight < 0 || c.SensitiveWeight > maxSensitiveWeight {
+		return fmt.Errorf("detect.sensitive_weight: %d is out of range (1 to %d)", c.SensitiveWeight, maxSensitiveWeight)
+	}
 	for _, p := range c.BotPatterns {
 		if !enrich.ValidGlob(strings.TrimSpace(p)) {
 			return fmt.Errorf("detect.bot_patterns: glob %q would match every login", p)
@@ -168,6 +194,10 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// maxSensitiveWeight keeps one sensitive repository from making a bulk read
+// on its own.
+const maxSensitiveWeight = 10
 
 // withDefaults fills zero settings from DefaultConfig, so a partial YAML
 // section still yields working detections.
@@ -191,6 +221,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.LocationFreshness, d.LocationFreshness)
 	setD(&c.IncidentGap, d.IncidentGap)
 	setD(&c.ActorTTL, d.ActorTTL)
+	setD(&c.DeactivationGrace, d.DeactivationGrace)
 	setI(&c.Tiers.Medium, d.Tiers.Medium)
 	setI(&c.Tiers.High, d.Tiers.High)
 	setI(&c.Tiers.Critical, d.Tiers.Critical)
@@ -207,5 +238,6 @@ func (c Config) withDefaults() Config {
 	setI(&c.MaxEventIDs, d.MaxEventIDs)
 	setI(&c.MaxEvidenceRepos, d.MaxEvidenceRepos)
 	setI(&c.MaxWindowReads, d.MaxWindowReads)
+	setI(&c.SensitiveWeight, d.SensitiveWeight)
 	return c
 }

@@ -36,7 +36,11 @@ func withBots(patterns ...string) Config {
 	c.BotPatterns = patterns
 	return c
 }
-func privileged() mod     { return func(e *reposentry.Event) { e.Privileged = true } }
+func privileged() mod { return func(e *reposentry.Event) { e.Privileged = true } }
+func disabled() mod   { return func(e *reposentry.Event) { e.Disabled = true } }
+func tags(t reposentry.RepoTags) mod {
+	return func(e *reposentry.Event) { e.RepoTags = t }
+}
 func action(a string) mod { return func(e *reposentry.Event) { e.Action = a } }
 func detail(d string) mod { return func(e *reposentry.Event) { e.Detail = d } }
 func target(u string) mod { return func(e *reposentry.Event) { e.TargetUser = u } }
@@ -132,7 +136,23 @@ func TestDetections(t *testing.T) {
 	ci := DefaultConfig()
 	ci.BotPatterns = []string{"svc-*"}
 	ci.Privileged = []string{"root-admin"}
+	admins := DefaultConfig()
+	admins.PlatformAdmins = []string{"Owner-Jane"}
+	unweighted := DefaultConfig()
+	unweighted.SensitiveWeight = 1
+	secrets := tags(reposentry.TagSecrets)
+	// ownerAct is an owner-only action: changing a member's role.
+	ownerAct := func(d time.Duration, login string) reposentry.Event {
+		return mk(d, login, reposentry.CategoryPermissionChange, "", action("org.update_member"), target("bob"), detail("admin"))
+	}
 	clone, fetch := reposentry.CategoryClone, reposentry.CategoryFetch
+	// idp is an identity provider's administrator acting on a user.
+	idp := func(d time.Duration, plat reposentry.Platform, act, user string, mods ...mod) reposentry.Event {
+		e := mk(d, "helpdesk", reposentry.CategoryOther, "", append([]mod{action(act), target(user)}, mods...)...)
+		e.Platform = plat
+		return e
+	}
+	okta, entra := reposentry.PlatformOkta, reposentry.PlatformEntra
 	const alice, bob = "alice@example.com", "bob@example.com"
 
 	tests := []struct {
@@ -348,6 +368,112 @@ func TestDetections(t *testing.T) {
 		{"unprivileged reads", DefaultConfig(),
 			join(warm("alice"), mk(10*day, "alice", clone, "acme/a")),
 			nil},
+
+		// disabled_account_active.
+		{"disabled account clones, once per incident", DefaultConfig(),
+			join(warm("leaver"), mk(10*day, "leaver", clone, "acme/a", disabled()), mk(10*day+time.Minute, "leaver", clone, "acme/b", disabled()),
+				mk(11*day, "leaver", fetch, "acme/a", disabled())),
+			[]string{"disabled_account_active/critical/leaver@example.com", "disabled_account_active/critical/leaver@example.com"}},
+		{"disabled account pushes, then creates a token", DefaultConfig(),
+			join(warm("leaver"), mk(10*day, "leaver", reposentry.CategoryPush, "acme/a", disabled()),
+				mk(10*day+time.Minute, "leaver", reposentry.CategoryPush, "acme/b", disabled()),
+				mk(10*day+2*time.Minute, "leaver", reposentry.CategoryCredentialCreate, "", disabled())),
+			[]string{"disabled_account_active/high/leaver@example.com", "disabled_account_active/critical/leaver@example.com"}},
+		{"disabled account only browsing", DefaultConfig(),
+			join(warm("leaver"), mk(10*day, "leaver", reposentry.CategoryBrowse, "acme/a", disabled())),
+			nil},
+		{"enabled account reads", DefaultConfig(),
+			join(warm("alice"), mk(10*day, "alice", clone, "acme/a"), mk(10*day, "alice", reposentry.CategoryPush, "acme/a")),
+			nil},
+		{"clone a day after the identity provider deactivated the user", DefaultConfig(),
+			join(warm("alice"), idp(10*day, okta, "user.lifecycle.deactivate", "Alice@Example.com"),
+				mk(11*day, "alice", clone, "acme/a")),
+			[]string{"disabled_account_active/critical/" + alice}},
+		{"deactivated before the identity was first seen", DefaultConfig(),
+			join(idp(0, entra, "Disable account", "alice@example.com"), mk(day, "alice", reposentry.CategoryPush, "acme/a")),
+			[]string{"disabled_account_active/high/" + alice}},
+		{"finishing the last day after the deactivation", DefaultConfig(),
+			join(warm("alice"), idp(10*day, okta, "user.lifecycle.deactivate", "alice@example.com"),
+				mk(10*day-time.Hour, "alice", clone, "acme/a"), mk(10*day+6*time.Hour, "alice", reposentry.CategoryPush, "acme/a")),
+			nil},
+		{"the morning after the deactivation", DefaultConfig(),
+			join(warm("alice"), idp(10*day, okta, "user.lifecycle.deactivate", "alice@example.com"),
+				mk(10*day+16*time.Hour, "alice", fetch, "acme/a")),
+			[]string{"disabled_account_active/critical/" + alice}},
+		{"deactivated then reactivated", DefaultConfig(),
+			join(warm("alice"), idp(10*day, okta, "user.lifecycle.suspend", "alice@example.com"),
+				idp(10*day+time.Hour, okta, "user.lifecycle.unsuspend", "alice@example.com"), mk(11*day, "alice", clone, "acme/a")),
+			nil},
+		{"failed deactivation", DefaultConfig(),
+			join(warm("alice"), idp(10*day, okta, "user.lifecycle.deactivate", "alice@example.com",
+				func(e *reposentry.Event) { e.Outcome = reposentry.OutcomeFailure }), mk(11*day, "alice", clone, "acme/a")),
+			nil},
+		{"deactivating someone else", DefaultConfig(),
+			join(warm("alice"), idp(10*day, okta, "user.lifecycle.deactivate", "bob@example.com"), mk(11*day, "alice", clone, "acme/a")),
+			nil},
+		{"failed read by a disabled account", DefaultConfig(),
+			join(warm("leaver"), mk(10*day, "leaver", clone, "acme/a", disabled(), func(e *reposentry.Event) { e.Outcome = reposentry.OutcomeFailure })),
+			nil},
+
+		// platform_admin_bulk_read.
+		{"owner learned from the audit log bulk-reads", DefaultConfig(),
+			join(warm("jane"), ownerAct(day, "jane"), spree(10*day, "jane", clone, "svc", 15, 10*time.Second)),
+			[]string{"bulk_read/medium/jane@example.com", "platform_admin_bulk_read/high/jane@example.com"}},
+		{"configured owner rises through the tiers", admins,
+			join(warm("owner-jane"), spree(10*day, "owner-jane", clone, "svc", 31, 10*time.Second)),
+			[]string{"bulk_read/medium/owner-jane@example.com", "platform_admin_bulk_read/high/owner-jane@example.com",
+				"bulk_read/high/owner-jane@example.com", "platform_admin_bulk_read/critical/owner-jane@example.com"}},
+		{"enterprise owner by a business setting", DefaultConfig(),
+			join(warm("jane"), mk(day, "jane", reposentry.CategorySettingsChange, "", action("business.enable_saml")),
+				spree(10*day, "jane", clone, "svc", 15, 10*time.Second)),
+			[]string{"bulk_read/medium/jane@example.com", "platform_admin_bulk_read/high/jane@example.com"}},
+		{"owner's small reads", admins,
+			join(warm("owner-jane"), ownerAct(day, "owner-jane"), spree(10*day, "owner-jane", clone, "svc", 14, 10*time.Second)),
+			nil},
+		{"non-owner's bulk read is an ordinary bulk read", DefaultConfig(),
+			join(warm("alice"), spree(10*day, "alice", clone, "svc", 15, 10*time.Second)),
+			[]string{"bulk_read/medium/" + alice}},
+		{"team maintainers and requesters are not owners", DefaultConfig(),
+			join(warm("alice"), mk(day, "alice", reposentry.CategoryMembershipChange, "", action("team.add_member"), target("bob")),
+				mk(day, "alice", reposentry.CategoryPermissionChange, "", action("org.oauth_app_access_requested")),
+				mk(day, "alice", reposentry.CategoryLogin, "", action("org.sso_response")),
+				spree(10*day, "alice", clone, "svc", 15, 10*time.Second)),
+			[]string{"bulk_read/medium/" + alice}},
+
+		// Sensitive repositories.
+		{"secrets repositories count double", DefaultConfig(),
+			join(warm("alice"), spree(10*day, "alice", clone, "vault", 8, 10*time.Second, secrets)),
+			[]string{"bulk_read/medium/" + alice}},
+		{"sensitive weight 1 counts them once", unweighted,
+			join(warm("alice"), spree(10*day, "alice", clone, "vault", 8, 10*time.Second, secrets)),
+			nil},
+		{"public sensitive repositories are not counted", DefaultConfig(),
+			join(warm("alice"), spree(10*day, "alice", clone, "vault", 15, 10*time.Second, secrets, vis(reposentry.VisibilityPublic))),
+			nil},
+		{"security-tagged repositories count once", DefaultConfig(),
+			join(warm("alice"), spree(10*day, "alice", clone, "detect", 8, 10*time.Second, tags(reposentry.TagSecurity))),
+			nil},
+		{"mix of sensitive and ordinary repositories", DefaultConfig(),
+			join(warm("alice"), spree(10*day, "alice", clone, "tf", 5, 10*time.Second, tags(reposentry.TagInfrastructure)),
+				spree(10*day+time.Minute, "alice", clone, "svc", 5, 10*time.Second)),
+			[]string{"bulk_read/medium/" + alice}},
+		{"secrets repository first read from a new country is raised", DefaultConfig(),
+			join(warm("alice"), mk(10*day, "alice", clone, "acme/vault-config", from("203.0.113.9", "RU"), secrets)),
+			[]string{"first_seen_location/medium/" + alice}},
+		{"signing repository with a new credential from a new country", DefaultConfig(),
+			join(warm("alice"), mk(10*day, "alice", clone, "acme/release-keys", from("203.0.113.9", "RU"),
+				cred(reposentry.CredentialPATClassic, "tok-new"), tags(reposentry.TagSigning))),
+			[]string{"first_seen_location/critical/" + alice}},
+		{"secrets repository read before is not raised", DefaultConfig(),
+			join(warm("alice"), mk(day, "alice", clone, "acme/vault-config", secrets),
+				mk(10*day, "alice", clone, "acme/vault-config", from("203.0.113.9", "RU"), secrets)),
+			[]string{"first_seen_location/low/" + alice}},
+		{"infrastructure repository from a new country is not raised", DefaultConfig(),
+			join(warm("alice"), mk(10*day, "alice", clone, "acme/infra-live", from("203.0.113.9", "RU"), tags(reposentry.TagInfrastructure))),
+			[]string{"first_seen_location/low/" + alice}},
+		{"secrets repository from the usual place", DefaultConfig(),
+			join(warm("alice"), mk(10*day, "alice", clone, "acme/vault-config", secrets)),
+			nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -452,6 +578,9 @@ func TestConfigValidate(t *testing.T) {
 		{"tiers out of order", func(c *Config) { c.Tiers.High = 10 }, "must rise"},
 		{"glob matching everything", func(c *Config) { c.BotPatterns = []string{"**"} }, `glob "**" would match every login`},
 		{"brackets are literal", func(c *Config) { c.BotPatterns = []string{"*[bot]"} }, ""},
+		{"sensitive weight too large", func(c *Config) { c.SensitiveWeight = 50 }, "detect.sensitive_weight: 50 is out of range"},
+		{"sensitive weight negative", func(c *Config) { c.SensitiveWeight = -1 }, "detect.sensitive_weight"},
+		{"negative deactivation grace", func(c *Config) { c.DeactivationGrace = -time.Hour }, "detect.deactivation_grace is negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -511,6 +640,8 @@ bot_patterns: ["svc-*", "*-ci"]
 privileged: [root-admin, ceo@example.com]
 learning_period: 336h
 routine_repos: 128
+platform_admins: [owner-jane]
+sensitive_weight: 3
 `
 	cfg := DefaultConfig()
 	if err := yaml.Unmarshal([]byte(src), &cfg); err != nil {
@@ -521,6 +652,7 @@ routine_repos: 128
 	want.Tiers = Tiers{Medium: 20, High: 40, Critical: 100, HighArchives: 12}
 	want.BotPatterns = []string{"svc-*", "*-ci"}
 	want.Privileged = []string{"root-admin", "ceo@example.com"}
+	want.PlatformAdmins, want.SensitiveWeight = []string{"owner-jane"}, 3
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("decoded %+v\nwant    %+v", cfg, want)
 	}

@@ -14,6 +14,12 @@ const (
 	RuleExfilPathOpened   = "exfil_path_opened"
 	RuleFirstSeenLocation = "first_seen_location"
 	RulePrivilegedRead    = "privileged_read"
+	// RuleDisabledAccountActive: a read, push or credential creation by an
+	// identity whose directory account is disabled.
+	RuleDisabledAccountActive = "disabled_account_active"
+	// RulePlatformAdminBulkRead: a bulk read by an organization or
+	// enterprise owner, one severity above the ordinary bulk_read.
+	RulePlatformAdminBulkRead = "platform_admin_bulk_read"
 )
 
 // New returns every built-in detection, sharing one state (see the package
@@ -26,6 +32,8 @@ func New(cfg Config) []engine.Detector {
 		&detector{c: c, name: RuleExfilPathOpened, emit: c.emitExfil},
 		&detector{c: c, name: RuleFirstSeenLocation, emit: c.emitLocation},
 		&detector{c: c, name: RulePrivilegedRead, emit: c.emitPrivileged},
+		&detector{c: c, name: RuleDisabledAccountActive, emit: c.emitDisabled},
+		&detector{c: c, name: RulePlatformAdminBulkRead, emit: c.emitAdminBulk},
 	}
 }
 

@@ -44,7 +44,17 @@ func fuzzOne(t *testing.T, data []byte) {
 				Identity: login, Repo: fmt.Sprintf("acme/r%d", b[2]%16), Visibility: reposentry.Visibility(b[3] % 4),
 				SourceIP: netip.AddrFrom4([4]byte{198, 51, b[3] >> 5, 1}), Geo: reposentry.Geo{Country: string(rune('A' + b[3]>>6))},
 				Credential: reposentry.Credential{Kind: reposentry.CredentialKind(b[2] >> 5), ID: fmt.Sprint(b[0] >> 6)},
-				Privileged: b[0]&0x10 != 0, Detail: "public"}
+				Privileged: b[0]&0x10 != 0, Detail: "public", Disabled: b[0]&0x08 != 0,
+				// Tags follow the name, as enrichment gives them.
+				RepoTags: reposentry.RepoTags(b[2] % 16 % 6)}
+			switch {
+			case b[3]&1 == 0:
+			case ev.Category == reposentry.CategorySettingsChange || ev.Category == reposentry.CategoryMembershipChange:
+				ev.Action = "org.update_member" // an owner-only action
+			case ev.Category == reposentry.CategoryOther:
+				ev.Platform, ev.TargetUser = reposentry.PlatformOkta, fmt.Sprintf("u%d", b[2]%4)
+				ev.Action = [...]string{"user.lifecycle.deactivate", "user.lifecycle.reactivate"}[b[3]>>7]
+			}
 			ev.ID.Set([]byte(fmt.Sprint(i)))
 			for _, d := range dets {
 				d.Advance(now.Truncate(time.Minute), emit)
@@ -68,6 +78,9 @@ func checkWindow(t *testing.T, w *window, mem int, cfg Config) {
 	if w.distinct != len(w.refs) || w.nonPublic > w.distinct || w.archives > w.nonPublic || w.nonPublic < 0 || w.archives < 0 ||
 		w.novel > w.nonPublic || w.novel < 0 {
 		t.Fatalf("window counts inconsistent: distinct %d refs %d nonPublic %d archives %d novel %d", w.distinct, len(w.refs), w.nonPublic, w.archives, w.novel)
+	}
+	if w.sensitive < 0 || int(w.sensitive) > w.nonPublic || w.sensNovel < 0 || w.sensNovel > w.sensitive || int(w.sensNovel) > w.novel {
+		t.Fatalf("sensitive counts inconsistent: sensitive %d of %d, novel %d of %d", w.sensitive, w.nonPublic, w.sensNovel, w.novel)
 	}
 	if w.len() > cfg.MaxWindowReads || mem > max(cfg.RoutineRepos, cfg.AutomationRoutineRepos) {
 		t.Fatalf("bounds exceeded: %d reads, %d remembered", w.len(), mem)

@@ -45,6 +45,26 @@ func TestGolden(t *testing.T) {
 		{RuleBulkRead, join(warm("svc-build"), spree(day, "svc-build", clone, "own", 100, 10*time.Second),
 			spree(10*day, "svc-build", clone, "own", 100, time.Second),
 			spree(10*day+2*time.Minute, "svc-build", clone, "other", 15, 10*time.Second, from("203.0.113.50", "VN"))), "bulk_read_automation"},
+		{RuleDisabledAccountActive, join(warm("leaver"),
+			mk(10*day, "leaver", reposentry.CategoryPush, "acme/payments-core", disabled(), from("203.0.113.9", "NL")),
+			mk(10*day+time.Minute, "leaver", clone, "acme/payments-core", disabled(), from("203.0.113.9", "NL"),
+				cred(reposentry.CredentialPATClassic, "88120031"))), ""},
+		{RuleDisabledAccountActive, join(warm("leaver"),
+			func() reposentry.Event {
+				e := mk(10*day, "helpdesk", reposentry.CategoryOther, "", action("user.lifecycle.deactivate"), target("leaver@example.com"))
+				e.Platform = reposentry.PlatformOkta
+				return e
+			}(),
+			mk(12*day, "leaver", reposentry.CategoryArchiveDownload, "acme/payments-core", from("203.0.113.9", "NL"))), "disabled_account_active_deactivated"},
+		{RulePlatformAdminBulkRead, join(warm("jane"),
+			mk(day, "jane", reposentry.CategoryPermissionChange, "", action("org.update_member"), target("bob"), detail("admin")),
+			spree(10*day, "jane", clone, "svc", 15, 10*time.Second)), ""},
+		{RuleBulkRead, join(warm("alice"),
+			spree(10*day, "alice", clone, "vault", 4, 10*time.Second, tags(reposentry.TagSecrets)),
+			spree(10*day+time.Minute, "alice", clone, "terraform", 3, 10*time.Second, tags(reposentry.TagInfrastructure)),
+			spree(10*day+2*time.Minute, "alice", clone, "svc", 3, 10*time.Second, tags(reposentry.TagCoreProduct))), "bulk_read_sensitive"},
+		{RuleFirstSeenLocation, join(warm("alice"),
+			mk(10*day, "alice", clone, "acme/vault-prod", from("203.0.113.9", "BR"), tags(reposentry.TagSecrets))), "first_seen_location_secret"},
 	}
 	for _, tc := range tests {
 		if tc.file == "" {

@@ -88,6 +88,7 @@ func repoList(repos []string, n int) string {
 type windowView struct {
 	repos, ips, countries []string
 	creds                 []map[string]any
+	tags                  map[string][]string // repository → its tags, for tagged ones
 	ids                   []string
 	first                 int64
 	kind                  reposentry.CredentialKind
@@ -110,6 +111,12 @@ func (c *core) view(w *window) windowView {
 		}
 		if len(v.repos) < c.cfg.MaxEvidenceRepos && !slices.Contains(v.repos, r.repo) {
 			v.repos = append(v.repos, r.repo)
+			if r.tags != 0 {
+				if v.tags == nil {
+					v.tags = map[string][]string{}
+				}
+				v.tags[r.repo] = r.tags.Names()
+			}
 		}
 		if r.ip.IsValid() {
 			if s := r.ip.String(); !slices.Contains(v.ips, s) && len(v.ips) < 32 {
@@ -169,19 +176,31 @@ func (c *core) bulkSignal(ev *reposentry.Event, a *actor, w *window, sev reposen
 	if mult > 1 {
 		baseline += fmt.Sprintf(" (thresholds ×%d for automation or a new joiner)", mult)
 	}
+	weight := c.cfg.SensitiveWeight
+	counted, _ := w.weighted(weight)
+	sensitive := ""
+	if w.sensitive > 0 && weight > 1 {
+		sensitive = fmt.Sprintf("; %d of them tagged secrets, signing or infrastructure, each counted %d times", w.sensitive, weight)
+		observed += sensitive
+		baseline += fmt.Sprintf("; repositories tagged secrets, signing or infrastructure count %d times", weight)
+	}
 	novelty := c.noveltyOnly(a, cs != nil && cs.bot, ev.Time.UnixNano())
 	if novelty {
 		threshold = map[reposentry.Severity]int{reposentry.SeverityHigh: t.Medium, reposentry.SeverityCritical: t.High}[sev]
 		baseline = fmt.Sprintf("automation: its volume is routine; only repositories read from a new country or network or with a new credential count, high at %d and critical at %d per %s",
 			t.Medium, t.High, dur(c.cfg.Window))
 		observed = fmt.Sprintf("%d distinct non-public repositories read from a new place or with a new credential (%d non-public in all) in %s", w.novel, w.nonPublic, dur(c.cfg.Window))
+		if w.sensNovel > 0 && weight > 1 {
+			observed += fmt.Sprintf("; %d of them tagged secrets, signing or infrastructure, each counted %d times", w.sensNovel, weight)
+		}
+		_, counted = w.weighted(weight)
 	}
 	via := "using " + credName(v.kind, v.credKey)
 	if cs != nil {
 		via = "shared by " + strings.Join(sharedBy, ", ")
 	}
-	expl := fmt.Sprintf("%s read %d distinct non-public repositories in %s (%s) %s from %s. Confirm with the owner that this was intended; if not, revoke the credential and review what the repositories contain.",
-		who, w.nonPublic, dur(c.cfg.Window), repoList(v.repos, 3), via, where(v.ip, v.country))
+	expl := fmt.Sprintf("%s read %d distinct non-public repositories in %s (%s) %s from %s%s. Confirm with the owner that this was intended; if not, revoke the credential and review what the repositories contain.",
+		who, w.nonPublic, dur(c.cfg.Window), repoList(v.repos, 3), via, where(v.ip, v.country), sensitive)
 	ev0 := map[string]any{
 		"automation":              cs != nil && cs.bot || a.automated(),
 		"repositories":            v.repos,
@@ -196,9 +215,16 @@ func (c *core) bulkSignal(ev *reposentry.Event, a *actor, w *window, sev reposen
 	if cs != nil {
 		ev0["shared_by"] = sharedBy
 	}
+	if w.sensitive > 0 {
+		ev0["sensitive_repositories"] = int(w.sensitive)
+		ev0["sensitive_weight"] = weight
+	}
+	if v.tags != nil {
+		ev0["repository_tags"] = v.tags
+	}
 	return reposentry.Signal{
 		Rule: RuleBulkRead, Title: "Bulk read of non-public repositories", Severity: sev,
-		Risk:       bulkRisk(sev, w.nonPublic-threshold),
+		Risk:       bulkRisk(sev, counted-threshold),
 		Techniques: techCollection, Tactics: tactCollection,
 		Time: ev.Time.UTC(), FirstSeen: utc(v.first),
 		Observed: observed, Baseline: baseline, Explanation: expl,
@@ -310,6 +336,9 @@ func (c *core) emitLocation(ev *reposentry.Event, f *facts, out func(reposentry.
 	days := (ev.Time.UnixNano() - a.first) / int64(24*time.Hour)
 	evid := map[string]any{"repository": ev.Repo, "known_countries": known, "known_networks": nets,
 		"credential": credEvidence(ev.Credential)}
+	if ev.RepoTags != 0 {
+		evid["repository_tags"] = ev.RepoTags.Names()
+	}
 	if ev.Geo.Country != "" {
 		evid["country"] = ev.Geo.Country
 	}
@@ -328,7 +357,7 @@ func (c *core) emitLocation(ev *reposentry.Event, f *facts, out func(reposentry.
 	reasons := locReasons(f.locWhy)
 	evid["reasons"] = reasons
 	s.Severity = f.locSev
-	s.Risk = map[reposentry.Severity]int{reposentry.SeverityLow: 20, reposentry.SeverityMedium: 50, reposentry.SeverityHigh: 75}[f.locSev]
+	s.Risk = map[reposentry.Severity]int{reposentry.SeverityLow: 20, reposentry.SeverityMedium: 50, reposentry.SeverityHigh: 75, reposentry.SeverityCritical: 90}[f.locSev]
 	also := "Alone this is weak evidence (travel, a new ISP); it raises the severity of other signals for the identity."
 	if len(reasons) > 0 {
 		also = "It comes with " + strings.Join(reasons, ", ") + "."
@@ -358,7 +387,8 @@ func locReasons(why uint8) []string {
 		name string
 	}{{whyNewCred, "a credential never seen before"}, {whyBulk, "a bulk read"},
 		{whyUnread, "several repositories never read before"}, {whyOneUnread, "a repository never read before"},
-		{whyOffHours, "an hour of day the identity is never active at"}} {
+		{whyOffHours, "an hour of day the identity is never active at"},
+		{whySecret, "a secrets- or signing-tagged repository never read before"}} {
 		if why&r.bit != 0 {
 			out = append(out, r.name)
 		}
@@ -398,5 +428,77 @@ func (c *core) emitPrivileged(ev *reposentry.Event, f *facts, out func(reposentr
 		Entity: c.entity(a), EventIDs: []string{ev.Ref()},
 		Evidence: map[string]any{"repository": ev.Repo, "action": ev.Action, "privileged_by": why,
 			"credential": credEvidence(ev.Credential)},
+	})
+}
+
+func (c *core) emitAdminBulk(ev *reposentry.Event, f *facts, out func(reposentry.Signal)) {
+	if f.adminBulk == reposentry.SeverityInfo {
+		return
+	}
+	a := f.a
+	s := c.bulkSignal(ev, a, &a.win, f.bulk, nil)
+	why := "it " + a.rare.owner
+	if a.rare.owner != ownerByConfig {
+		why = fmt.Sprintf("it performed %s, an owner-only action, at %s", a.rare.owner, utc(a.rare.ownerAt).Format(time.RFC3339))
+		s.Evidence["owner_since"] = utc(a.rare.ownerAt).Format(time.RFC3339)
+	}
+	s.Evidence["owner_by"] = why
+	s.Evidence["bulk_read_severity"] = f.bulk.String()
+	s.Rule, s.Title, s.Severity = RulePlatformAdminBulkRead, "Bulk read by an organization owner", f.adminBulk
+	s.Risk = min(100, max(s.Risk+10, bulkRisk(f.adminBulk, 0)))
+	s.Tactics = []string{reposentry.TacticCollection, reposentry.TacticInitialAccess}
+	s.Techniques = []string{reposentry.TechniqueCodeRepositories, reposentry.TechniqueValidAccounts}
+	s.Baseline = "one severity above bulk_read for organization and enterprise owners; bulk_read: " + s.Baseline
+	s.Explanation = fmt.Sprintf("%s is an organization or enterprise owner (%s). Owners can read every repository, including those no team of theirs works on, so a taken-over owner account can collect the whole organization's code; its bulk read (%s as an ordinary bulk_read) is raised to %s. %s",
+		a.key, why, f.bulk, f.adminBulk, s.Explanation)
+	out(s)
+}
+
+func (c *core) emitDisabled(ev *reposentry.Event, f *facts, out func(reposentry.Signal)) {
+	if f.disabled == reposentry.SeverityInfo {
+		return
+	}
+	a := f.a
+	risk := 80
+	techs := []string{reposentry.TechniqueValidAccounts, reposentry.TechniqueCodeRepositories}
+	tacts := []string{reposentry.TacticInitialAccess, reposentry.TacticCollection}
+	if f.disabled == reposentry.SeverityCritical {
+		risk = 95
+	}
+	if ev.Category == reposentry.CategoryCredentialCreate {
+		techs = []string{reposentry.TechniqueValidAccounts, reposentry.TechniqueAdditionalCreds}
+		tacts = []string{reposentry.TacticInitialAccess, reposentry.TacticPersistence}
+	}
+	what := ev.Action
+	if ev.Repo != "" {
+		what += " of " + ev.Repo
+	}
+	if ev.Detail != "" {
+		what += " (" + ev.Detail + ")"
+	}
+	account := ev.Platform.String() + ":" + ev.Actor.Login
+	evid := map[string]any{"action": ev.Action, "category": ev.Category.String(), "account": account,
+		"credential": credEvidence(ev.Credential)}
+	if ev.Repo != "" {
+		evid["repository"] = ev.Repo
+	}
+	if ev.SourceIP.IsValid() {
+		evid["ip"] = ev.SourceIP.String()
+	}
+	state := "is disabled in the directory"
+	if f.deprovBy != "" {
+		at := utc(a.rare.deprovAt).Format(time.RFC3339)
+		state = "was deactivated at " + at + " (" + f.deprovBy + ")"
+		evid["deactivated"], evid["deactivated_by"] = at, f.deprovBy
+	}
+	out(reposentry.Signal{
+		Rule: RuleDisabledAccountActive, Title: "Activity by a disabled account", Severity: f.disabled, Risk: risk,
+		Techniques: techs, Tactics: tacts,
+		Time: ev.Time.UTC(), FirstSeen: ev.Time.UTC(),
+		Observed: what + " by an identity whose account is disabled",
+		Baseline: "a disabled (or deprovisioned) account should do nothing; reads and credential creations are critical, pushes high; one signal per incident (" + dur(c.cfg.IncidentGap) + " gap)",
+		Explanation: fmt.Sprintf("%s %s, yet its account %s did %s from %s using %s. A platform account or token left behind when the person was disabled is open to whoever holds it (a leaver, or an attacker with the leaver's token). Suspend the platform account, revoke its tokens and keys, and review what it read.",
+			a.key, state, account, what, where(ev.SourceIP, ev.Geo.Country), credName(ev.Credential.Kind, ev.Credential.Key())),
+		Entity: c.entity(a), EventIDs: []string{ev.Ref()}, Evidence: evid,
 	})
 }

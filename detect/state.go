@@ -110,9 +110,57 @@ type actor struct {
 	lastBulk      int64
 	lastBulkCount int
 	pend          *pending
-	privAt        int64
-	privTier      reposentry.Severity
+	// rare holds state few identities need (privileged, owners, disabled
+	// accounts), so the common identity pays one pointer for it.
+	rare *rareState
 }
+
+// rareState is the per-identity state of privileged identities, owners and
+// disabled accounts.
+type rareState struct {
+	// privAt is the last read by the privileged identity and privTier the
+	// highest privileged_read severity signalled in the incident.
+	privAt   int64
+	privTier reposentry.Severity
+	// owner is why the identity is an organization or enterprise owner:
+	// the owner-only action it was seen performing, or "" when it is not
+	// known to be one; ownerAt is when.
+	owner   string
+	ownerAt int64
+	// disAt is the last event of a disabled account and disTier the
+	// highest disabled_account_active severity signalled in the incident.
+	disAt   int64
+	disTier reposentry.Severity
+	// deprovAt is when an identity provider logged the identity's
+	// deactivation (0: not deactivated) and deprovBy the action that did.
+	deprovAt int64
+	deprovBy string
+}
+
+// deprov is a deactivation logged before its identity was first seen.
+type deprov struct {
+	at     int64
+	action string
+}
+
+// maxPendingDeprov bounds the deactivations kept for identities not seen.
+const maxPendingDeprov = 1 << 16
+
+// ownerByConfig is rareState.owner for identities listed in
+// Config.PlatformAdmins.
+const ownerByConfig = "listed in detect.platform_admins"
+
+// extra returns the identity's rare state, creating it.
+func (a *actor) extra() *rareState {
+	if a.rare == nil {
+		a.rare = &rareState{}
+	}
+	return a.rare
+}
+
+// owner reports whether the identity is known to be an organization or
+// enterprise owner.
+func (a *actor) owner() bool { return a.rare != nil && a.rare.owner != "" }
 
 // credState is the state kept per credential key while it is in use.
 type credState struct {
@@ -141,6 +189,9 @@ type facts struct {
 	exfil      string // what was opened
 	exfilHigh  bool
 	priv       reposentry.Severity
+	disabled   reposentry.Severity // disabled_account_active
+	deprovBy   string              // the deactivation that made it so, "" when the directory did
+	adminBulk  reposentry.Severity // platform_admin_bulk_read
 }
 
 // core is the state shared by the detectors of one New call.
@@ -148,6 +199,8 @@ type core struct {
 	cfg         Config
 	botPatterns []string // lower-cased
 	privileged  map[string]struct{}
+	admins      map[string]struct{} // Config.PlatformAdmins, lower-cased
+	deprov      map[string]deprov   // deactivations of identities not seen yet, by lower-cased name
 	actors      map[string]*actor
 	creds       map[string]*credState
 	active      []*actor
@@ -169,11 +222,16 @@ func newCore(cfg Config) *core {
 	c := &core{
 		cfg:        cfg.withDefaults(),
 		privileged: make(map[string]struct{}, len(cfg.Privileged)),
+		admins:     make(map[string]struct{}, len(cfg.PlatformAdmins)),
+		deprov:     make(map[string]deprov),
 		actors:     make(map[string]*actor, 1024),
 		creds:      make(map[string]*credState, 64),
 	}
 	for _, p := range cfg.Privileged {
 		c.privileged[strings.ToLower(p)] = struct{}{}
+	}
+	for _, p := range cfg.PlatformAdmins {
+		c.admins[strings.ToLower(strings.TrimSpace(p))] = struct{}{}
 	}
 	for _, p := range cfg.BotPatterns {
 		c.botPatterns = append(c.botPatterns, strings.ToLower(strings.TrimSpace(p)))
@@ -218,6 +276,12 @@ func (c *core) observe(ev *reposentry.Event) *facts {
 	a.hours |= 1 << hourOf(t)
 	c.exfil(a, ev, t)
 	c.privilegedRead(a, ev, t)
+	c.deprovision(ev, t)
+	c.disabledActive(a, ev, t)
+	c.learnOwner(a, ev, t)
+	if c.f.bulk != reposentry.SeverityInfo && a.owner() {
+		c.f.adminBulk = min(c.f.bulk+1, reposentry.SeverityCritical)
+	}
 	return &c.f
 }
 
@@ -253,6 +317,15 @@ const (
 	whyUnread // several repositories never read before
 	whyOffHours
 	whyOneUnread
+	whySecret // a secrets- or signing-tagged repository never read before; raises by one level
+)
+
+// sensitiveTags are the repository tags whose reads count SensitiveWeight
+// times towards bulk_read; secretTags those whose first read from a new
+// place raises first_seen_location.
+const (
+	sensitiveTags = reposentry.TagSecrets | reposentry.TagSigning | reposentry.TagInfrastructure
+	secretTags    = reposentry.TagSecrets | reposentry.TagSigning
 )
 
 // strongWhy are the reasons that let a new country alert.
@@ -286,7 +359,18 @@ func (c *core) newActor(key string, t int64) *actor {
 	a := &actor{key: key, first: t, autoDay: -1}
 	a.newJoiner = t-c.dataStart >= int64(c.cfg.LearningPeriod)
 	a.bot = c.isBotName(key)
-	_, a.privileged = c.privileged[strings.ToLower(key)]
+	lower := strings.ToLower(key)
+	_, a.privileged = c.privileged[lower]
+	if _, ok := c.admins[lower]; ok {
+		a.extra().owner = ownerByConfig
+	}
+	if len(c.deprov) > 0 {
+		if d, ok := c.deprov[lower]; ok {
+			x := a.extra()
+			x.deprovAt, x.deprovBy = d.at, d.action
+			delete(c.deprov, lower)
+		}
+	}
 	c.actors[key] = a
 	return a
 }
@@ -314,8 +398,12 @@ func (a *actor) touch(c *core, ev *reposentry.Event) {
 	if c.isBotName(ev.Actor.Login) {
 		a.bot = true
 	}
-	if _, ok := c.privileged[strings.ToLower(ev.Actor.Login)]; ok {
+	lower := strings.ToLower(ev.Actor.Login)
+	if _, ok := c.privileged[lower]; ok {
 		a.privileged = true
+	}
+	if _, ok := c.admins[lower]; ok && !a.owner() {
+		a.extra().owner = ownerByConfig
 	}
 }
 
@@ -364,15 +452,17 @@ func (c *core) noveltyOnly(a *actor, bot bool, t int64) bool {
 // bulkTier is the bulk_read severity a window reaches. For learned
 // automation only the repositories read from a new place or with a new
 // credential count, and reaching a tier that way is one severity worse: the
-// shape of a stolen automation token.
+// shape of a stolen automation token. Sensitive repositories count
+// SensitiveWeight times.
 func (c *core) bulkTier(a *actor, w *window, bot bool, t int64) reposentry.Severity {
+	nonPublic, novel := w.weighted(c.cfg.SensitiveWeight)
 	if c.noveltyOnly(a, bot, t) {
-		if tr := c.tier(w.novel, 0, 1); tr != reposentry.SeverityInfo {
+		if tr := c.tier(novel, 0, 1); tr != reposentry.SeverityInfo {
 			return min(tr+1, reposentry.SeverityCritical)
 		}
 		return reposentry.SeverityInfo
 	}
-	return c.tier(w.nonPublic, w.archives, c.multiplier(a, bot, t))
+	return c.tier(nonPublic, w.archives, c.multiplier(a, bot, t))
 }
 
 // classify counts the days in the identity's learning period on which its
@@ -488,6 +578,10 @@ func (c *core) read(a *actor, ev *reposentry.Event, t int64, novel bool) bool {
 	if novel {
 		r.flags |= flagNovel
 	}
+	if ev.RepoTags&sensitiveTags != 0 {
+		r.flags |= flagSensitive
+	}
+	r.tags = ev.RepoTags
 	cut := t - int64(c.cfg.Window)
 	a.win.expire(cut)
 	a.win.push(&r, c.cfg.MaxWindowReads)
@@ -707,6 +801,12 @@ func (c *core) location(a *actor, ev *reposentry.Event, t int64, s *sighting) {
 	case s.newCountry && strong, strong && others:
 		sev = reposentry.SeverityMedium
 	}
+	if s.firstRead && ev.RepoTags&secretTags != 0 {
+		// Secrets and signing keys read for the first time from a new
+		// place are what an intruder looks for first.
+		sev = min(sev+1, reposentry.SeverityCritical)
+		why |= whySecret
+	}
 	if sev <= p.sev {
 		return
 	}
@@ -722,17 +822,134 @@ func (c *core) privilegedRead(a *actor, ev *reposentry.Event, t int64) {
 	if !ev.Category.IsRead() || !(ev.Privileged || a.privileged) {
 		return
 	}
-	if a.privAt != 0 && t-a.privAt > int64(c.cfg.IncidentGap) {
-		a.privTier = reposentry.SeverityInfo
+	x := a.extra()
+	if x.privAt != 0 && t-x.privAt > int64(c.cfg.IncidentGap) {
+		x.privTier = reposentry.SeverityInfo
 	}
-	a.privAt = t
+	x.privAt = t
 	sev := reposentry.SeverityHigh
 	if a.win.tier >= reposentry.SeverityMedium || c.f.locCountry || c.f.locNetwork {
 		sev = reposentry.SeverityCritical
 	}
-	if sev > a.privTier {
-		a.privTier, c.f.priv = sev, sev
+	if sev > x.privTier {
+		x.privTier, c.f.priv = sev, sev
 	}
+}
+
+// disabledActive decides disabled_account_active: a read, push or credential
+// creation by an identity the directory says is disabled, or more than
+// DeactivationGrace after an identity provider logged its deactivation. Reads and
+// credential creations are critical (collection, persistence), pushes high;
+// one signal per incident, rising with severity.
+func (c *core) disabledActive(a *actor, ev *reposentry.Event, t int64) {
+	deprovd := a.rare != nil && a.rare.deprovAt != 0 && t > a.rare.deprovAt+int64(c.cfg.DeactivationGrace)
+	if !ev.Disabled && !deprovd {
+		return
+	}
+	sev := reposentry.SeverityCritical
+	switch {
+	case ev.Category.IsRead(), ev.Category == reposentry.CategoryCredentialCreate:
+	case ev.Category == reposentry.CategoryPush:
+		sev = reposentry.SeverityHigh
+	default:
+		return
+	}
+	x := a.extra()
+	if x.disAt != 0 && t-x.disAt > int64(c.cfg.IncidentGap) {
+		x.disTier = reposentry.SeverityInfo
+	}
+	x.disAt = t
+	if sev > x.disTier {
+		x.disTier, c.f.disabled = sev, sev
+		if !ev.Disabled {
+			c.f.deprovBy = x.deprovBy
+		}
+	}
+}
+
+// deprovisionAction says whether ev deactivates (off) or reactivates (on)
+// its target user in an identity provider.
+func deprovisionAction(ev *reposentry.Event) (off, on bool) {
+	switch ev.Platform {
+	case reposentry.PlatformOkta:
+		switch ev.Action {
+		case "user.lifecycle.deactivate", "user.lifecycle.suspend":
+			return true, false
+		case "user.lifecycle.activate", "user.lifecycle.reactivate", "user.lifecycle.unsuspend":
+			return false, true
+		}
+	case reposentry.PlatformEntra:
+		switch ev.Action {
+		case "Disable account", "Delete user":
+			return true, false
+		case "Enable account", "Restore user":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// deprovision records an identity provider deactivating (or reactivating)
+// a user: the event-time account of what a directory snapshot only states
+// at the time it was read. The target is the provider's login, the UPN
+// identities resolve to.
+func (c *core) deprovision(ev *reposentry.Event, t int64) {
+	if ev.TargetUser == "" {
+		return
+	}
+	off, on := deprovisionAction(ev)
+	if !off && !on {
+		return
+	}
+	target := strings.ToLower(ev.TargetUser)
+	ta := c.actors[target]
+	switch {
+	case on:
+		delete(c.deprov, target)
+		if ta != nil && ta.rare != nil {
+			ta.rare.deprovAt, ta.rare.deprovBy = 0, ""
+		}
+	case ta != nil:
+		x := ta.extra()
+		x.deprovAt, x.deprovBy = t, ev.Platform.String()+" "+ev.Action
+	default:
+		if len(c.deprov) >= maxPendingDeprov {
+			clear(c.deprov)
+		}
+		c.deprov[target] = deprov{at: t, action: ev.Platform.String() + " " + ev.Action}
+	}
+}
+
+// learnOwner marks the identity an organization or enterprise owner when it
+// performs an owner-only action on GitHub.
+func (c *core) learnOwner(a *actor, ev *reposentry.Event, t int64) {
+	if ev.Platform != reposentry.PlatformGitHub || a.owner() || !ownerAction(ev) {
+		return
+	}
+	x := a.extra()
+	x.owner, x.ownerAt = ev.Action, t
+}
+
+// ownerAction reports whether only an organization or enterprise owner can
+// perform ev: changes to org.* and business.* settings, members and roles,
+// and to audit-log streaming. Team changes are left out: team maintainers,
+// who are not owners, make them; so are requests any member can make.
+func ownerAction(ev *reposentry.Event) bool {
+	switch ev.Category {
+	case reposentry.CategorySettingsChange, reposentry.CategoryPermissionChange, reposentry.CategoryMembershipChange:
+	default:
+		return false
+	}
+	act := ev.Action
+	switch {
+	case act == "org.oauth_app_access_requested":
+		return false
+	case strings.HasPrefix(act, "org."), strings.HasPrefix(act, "business."),
+		strings.HasPrefix(act, "audit_log_streaming."), strings.HasPrefix(act, "organization_role."),
+		strings.HasPrefix(act, "enterprise_role."):
+		return true
+	}
+	return false
 }
 
 // advance expires windows and credential watches up to now and, once a day of

@@ -18,6 +18,7 @@ type read struct {
 	plat    reposentry.Platform
 	kind    reposentry.CredentialKind
 	flags   uint8
+	tags    reposentry.RepoTags
 }
 
 const (
@@ -26,12 +27,16 @@ const (
 	// flagNovel marks a read from a place or with a credential first seen
 	// after the identity's learning period.
 	flagNovel
+	// flagSensitive marks a read of a repository tagged secrets, signing or
+	// infrastructure (see sensitiveTags).
+	flagSensitive
 )
 
 // repoCount is how many reads of one repository a window holds.
 type repoCount struct {
 	n, archives, novel uint32
 	nonPublic          bool
+	sensitive          bool // non-public and sensitive
 }
 
 // window counts the distinct repositories read in a sliding event-time
@@ -45,6 +50,9 @@ type window struct {
 	// (all, non-public, non-public downloaded as archive, non-public read
 	// at least once in a novel context) in the window.
 	distinct, nonPublic, archives, novel int
+	// sensitive and sensNovel count the distinct non-public sensitive
+	// repositories among nonPublic and novel, which bulk_read weighs more.
+	sensitive, sensNovel int32
 	// tier is the highest severity signalled in this episode; it resets when
 	// the window empties, so a later spree signals again.
 	tier reposentry.Severity
@@ -72,8 +80,12 @@ func (w *window) push(r *read, max int) {
 	if c.n == 0 {
 		w.distinct++
 		c.nonPublic = r.flags&flagNonPublic != 0
+		c.sensitive = c.nonPublic && r.flags&flagSensitive != 0
 		if c.nonPublic {
 			w.nonPublic++
+		}
+		if c.sensitive {
+			w.sensitive++
 		}
 	}
 	c.n++
@@ -86,6 +98,9 @@ func (w *window) push(r *read, max int) {
 	if r.flags&flagNovel != 0 {
 		if c.novel == 0 && c.nonPublic {
 			w.novel++
+			if c.sensitive {
+				w.sensNovel++
+			}
 		}
 		c.novel++
 	}
@@ -107,6 +122,9 @@ func (w *window) pop() {
 		c.novel--
 		if c.novel == 0 && c.nonPublic {
 			w.novel--
+			if c.sensitive {
+				w.sensNovel--
+			}
 		}
 	}
 	if c.n == 0 {
@@ -114,6 +132,9 @@ func (w *window) pop() {
 		w.distinct--
 		if c.nonPublic {
 			w.nonPublic--
+		}
+		if c.sensitive {
+			w.sensitive--
 		}
 	} else {
 		w.refs[r.repo] = c
@@ -142,6 +163,12 @@ func (w *window) release() {
 	if w.len() == 0 {
 		w.q, w.head, w.refs = nil, 0, nil
 	}
+}
+
+// weighted returns the window's non-public and novel counts with each
+// sensitive repository counted weight times.
+func (w *window) weighted(weight int) (nonPublic, novel int) {
+	return w.nonPublic + (weight-1)*int(w.sensitive), w.novel + (weight-1)*int(w.sensNovel)
 }
 
 // reads returns the reads in the window, oldest first.

@@ -48,7 +48,18 @@ type Resolver struct {
 	anonymous map[reposentry.Platform]string
 	joins     map[string][]string // identity → accounts seen acting as it
 	resolved  map[string]bool     // identities that are people, not bare accounts
+	// status caches each identity's privilege and directory state, so
+	// enriching an event does not look the identity up again.
+	status map[string]idStatus
 }
+
+// idStatus is what the directory and configuration say about an identity.
+type idStatus uint8
+
+const (
+	statusPrivileged idStatus = 1 << iota
+	statusDisabled
+)
 
 type accountKey struct {
 	platform reposentry.Platform
@@ -88,6 +99,7 @@ func (r *Resolver) reset(s *directory.Snapshot) {
 	r.accounts = make(map[accountKey]*account, 256)
 	r.byKey = make(map[string]*account, 256)
 	r.hints = make(map[string]string, 256)
+	r.status = make(map[string]idStatus, 256)
 }
 
 func (r *Resolver) directory() *directory.Snapshot {
@@ -138,33 +150,62 @@ func (r *Resolver) Resolve(platform reposentry.Platform, login, hint string) (id
 }
 
 // Privileged reports whether identity is privileged in the directory or by
-// configuration. It allocates nothing.
+// configuration. It allocates nothing once the identity has been seen.
 func (r *Resolver) Privileged(identity string) bool {
-	if r.privileged[identity] {
-		return true
-	}
-	s := r.directory()
-	if s == nil {
-		return false
-	}
-	u, ok := s.Lookup(identity)
-	if !ok {
-		return false
-	}
-	p, _ := s.Privileged(u)
-	return p
+	return r.statusOf(identity)&statusPrivileged != 0
 }
 
-// Enrich sets ev.Identity from the actor and identity hint and raises
+// Disabled reports whether identity's directory account is disabled
+// (userAccountControl's ACCOUNTDISABLE bit, or deprovisioned). An identity
+// the directory does not know, or a run without a directory, is not
+// disabled. It allocates nothing once the identity has been seen.
+func (r *Resolver) Disabled(identity string) bool {
+	return r.statusOf(identity)&statusDisabled != 0
+}
+
+// statusOf returns identity's cached status, computing it on first sight.
+func (r *Resolver) statusOf(identity string) idStatus {
+	s := r.directory()
+	if st, ok := r.status[identity]; ok {
+		return st
+	}
+	var st idStatus
+	if r.privileged[identity] {
+		st |= statusPrivileged
+	}
+	if s != nil {
+		if u, ok := s.Lookup(identity); ok {
+			if p, _ := s.Privileged(u); p {
+				st |= statusPrivileged
+			}
+			if u.Disabled {
+				st |= statusDisabled
+			}
+		}
+	}
+	if len(r.status) >= r.max {
+		clear(r.status) // bounded like the other caches
+	}
+	r.status[strings.Clone(identity)] = st
+	return st
+}
+
+// Enrich sets ev.Identity from the actor and identity hint, raises
 // ev.Privileged when the identity is privileged (it never lowers it, so it
-// composes with enrichers that run before it). Allocation-free once the
-// account has been seen.
+// composes with enrichers that run before it) and sets ev.Disabled when the
+// identity's directory account is disabled and the event is no older than
+// the directory snapshot: a snapshot says what is true when it was read,
+// not since when, so a leaver's work before it is not flagged. A snapshot
+// without a read time is taken to hold for every event. Allocation-free
+// once the account and identity have been seen.
 func (r *Resolver) Enrich(ev *reposentry.Event) {
 	id, _ := r.Resolve(ev.Platform, ev.Actor.Login, ev.IdentityHint)
 	ev.Identity = id
-	if !ev.Privileged && r.Privileged(id) {
+	st := r.statusOf(id)
+	if st&statusPrivileged != 0 {
 		ev.Privileged = true
 	}
+	ev.Disabled = st&statusDisabled != 0 && (r.snap.Fetched.IsZero() || !ev.Time.Before(r.snap.Fetched))
 }
 
 // Info describes identity: the accounts joined to it (by the mapping or

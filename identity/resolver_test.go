@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/directory"
@@ -144,6 +145,9 @@ func TestInfo(t *testing.T) {
 		if got.Privileged != r.Privileged(tc.id) {
 			t.Errorf("Privileged(%q) = %v, Info says %v", tc.id, r.Privileged(tc.id), got.Privileged)
 		}
+		if got.Disabled != r.Disabled(tc.id) {
+			t.Errorf("Disabled(%q) = %v, Info says %v", tc.id, r.Disabled(tc.id), got.Disabled)
+		}
 	}
 }
 
@@ -175,20 +179,58 @@ func TestEnrich(t *testing.T) {
 	snap := seed(t)
 	r := New(Config{Directory: func() *directory.Snapshot { return snap }})
 	tests := []struct {
-		ev       reposentry.Event
-		identity string
-		priv     bool
+		ev             reposentry.Event
+		identity       string
+		priv, disabled bool
 	}{
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "x"}, IdentityHint: "bob@corp.example"}, "bob@corp.example", true},
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}}, "ivan@corp.example", false},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "x"}, IdentityHint: "bob@corp.example"}, "bob@corp.example", true, false},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}}, "ivan@corp.example", false, false},
 		// Enrich never lowers a privilege set by an earlier enricher.
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Privileged: true}, "ivan@corp.example", true},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Privileged: true}, "ivan@corp.example", true, false},
+		// dave's directory account is disabled (userAccountControl 514).
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "dave-gh"}, IdentityHint: "dave@corp.example"}, "dave@corp.example", true, true},
+		{reposentry.Event{Platform: reposentry.PlatformOkta, Actor: reposentry.Account{Login: "dave@corp.example"}}, "dave@corp.example", true, true},
+		// A reused event's stale flag is cleared for an enabled user.
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Disabled: true}, "ivan@corp.example", false, false},
+		// Unknown to the directory: nothing is said, so not disabled.
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "stranger"}}, "github:stranger", false, false},
 	}
 	for _, tc := range tests {
 		ev := tc.ev
+		ev.Time = snap.Fetched // the seed file's time: the snapshot speaks for it
 		r.Enrich(&ev)
-		if ev.Identity != tc.identity || ev.Privileged != tc.priv {
-			t.Errorf("Enrich(%s/%s) = %q %v, want %q %v", ev.Actor.Login, ev.IdentityHint, ev.Identity, ev.Privileged, tc.identity, tc.priv)
+		if ev.Identity != tc.identity || ev.Privileged != tc.priv || ev.Disabled != tc.disabled {
+			t.Errorf("Enrich(%s/%s) = %q privileged %v disabled %v, want %q %v %v", ev.Actor.Login, ev.IdentityHint,
+				ev.Identity, ev.Privileged, ev.Disabled, tc.identity, tc.priv, tc.disabled)
+		}
+	}
+	// Without a directory nobody is disabled.
+	ev := reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "dave-gh"}, IdentityHint: "dave@corp.example"}
+	New(Config{}).Enrich(&ev)
+	if ev.Disabled {
+		t.Error("disabled without a directory")
+	}
+}
+
+// TestEnrichDisabledFromSnapshotTime: a snapshot read at a known time says
+// nothing about events before it.
+func TestEnrichDisabledFromSnapshotTime(t *testing.T) {
+	fetched := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
+	snap := *seed(t)
+	snap.Fetched = fetched
+	r := New(Config{Directory: func() *directory.Snapshot { return &snap }})
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{fetched.Add(-time.Hour), false},
+		{fetched, true},
+		{fetched.Add(24 * time.Hour), true},
+	} {
+		ev := reposentry.Event{Time: tc.at, Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "dave-gh"}, IdentityHint: "dave@corp.example"}
+		r.Enrich(&ev)
+		if ev.Disabled != tc.want || !ev.Privileged {
+			t.Errorf("event at %s: disabled %v privileged %v, want disabled %v", tc.at, ev.Disabled, ev.Privileged, tc.want)
 		}
 	}
 }
@@ -208,14 +250,24 @@ func TestResolveAllocs(t *testing.T) {
 	for _, c := range calls { // first sight may allocate
 		r.Resolve(c.p, c.login, c.hint)
 	}
+	for _, c := range calls {
+		id, _ := r.Resolve(c.p, c.login, c.hint)
+		r.Privileged(id)
+	}
 	allocs := testing.AllocsPerRun(100, func() {
 		for _, c := range calls {
 			id, _ := r.Resolve(c.p, c.login, c.hint)
 			r.Privileged(id)
+			r.Disabled(id)
 		}
 	})
 	if allocs != 0 {
-		t.Errorf("warm Resolve+Privileged allocates %.1f times per run, want 0", allocs)
+		t.Errorf("warm Resolve+Privileged+Disabled allocates %.1f times per run, want 0", allocs)
+	}
+	ev := reposentry.Event{Time: snap.Fetched, Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "dave-gh"}, IdentityHint: "dave@corp.example"}
+	r.Enrich(&ev)
+	if allocs := testing.AllocsPerRun(100, func() { r.Enrich(&ev) }); allocs != 0 || !ev.Disabled {
+		t.Errorf("warm Enrich allocates %.1f times per event (disabled %v), want 0", allocs, ev.Disabled)
 	}
 }
 

@@ -37,6 +37,10 @@ type benchReport struct {
 	Hunt             bench.Result   `json:"hunt"`
 	HuntPresorted    bench.Result   `json:"hunt_presorted"`
 	HuntGzip         bench.Result   `json:"hunt_gzip"`
+	HuntNoBaseline   bench.Result   `json:"hunt_no_baseline"`
+	HuntNoSigma      bench.Result   `json:"hunt_no_sigma"`
+	HuntFoundation   bench.Result   `json:"hunt_foundation_only"`
+	HuntNoEnrichment bench.Result   `json:"hunt_no_enrichment"`
 	Prescan          time.Duration  `json:"prescan_ns"`
 	Ceiling          bench.Result   `json:"ceiling"`
 	Naive            bench.Result   `json:"naive"`
@@ -53,12 +57,13 @@ type benchReport struct {
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlagSet("bench", stderr, benchUsage)
 	var sim simulate.Config
-	var data, jsonOut string
+	var data, jsonOut, cfgPath string
 	fl.IntVar(&sim.Users, "users", 500, "identities to simulate")
 	fl.IntVar(&sim.Days, "days", 14, "days to simulate")
 	fl.Int64Var(&sim.Seed, "seed", 1, "simulation seed")
 	fl.StringVar(&data, "data", "", "use this folder of GitHub audit-log files instead of simulating")
 	fl.StringVar(&jsonOut, "json", "", "also write the report as JSON to FILE")
+	fl.StringVar(&cfgPath, "config", "", "configuration to hunt with (default: the simulated organisation's directory and identity mapping, else none)")
 	pos, err := parseInterspersed(fl, args)
 	if err != nil {
 		return err
@@ -79,12 +84,26 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		// The streaming files only: the API pages repeat one day of them.
 		data = filepath.Join(dir, "github")
+		if cfgPath == "" {
+			cfgPath = filepath.Join(dir, "reposentry.yaml")
+			yaml := fmt.Sprintf("identity_map: %s\ndirectory:\n  snapshot: %s\n",
+				filepath.Join(dir, "identities.csv"), filepath.Join(dir, "directory", "directory.ldif"))
+			if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	cfg := config.Default()
+	if cfgPath != "" {
+		if cfg, err = config.Load(cfgPath); err != nil {
+			return err
+		}
 	}
 	inputs, err := source.Walk([]string{data})
 	if err != nil {
 		return err
 	}
-	rep, err := runBench(ctx, inputs)
+	rep, err := runBench(ctx, inputs, cfg)
 	if err != nil {
 		return err
 	}
@@ -96,7 +115,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
+func runBench(ctx context.Context, inputs []source.Input, cfg config.Config) (benchReport, error) {
 	rep := benchReport{GOMAXPROCS: runtime.GOMAXPROCS(0), Alerts: map[string]int{}}
 
 	// The references parse decompressed bytes, so hunt is also measured on
@@ -117,7 +136,7 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	st, err := newStack(ctx, config.Default(), nil, func(a reposentry.Alert) { rep.Alerts[a.Severity.String()]++ })
+	st, err := newStack(ctx, cfg, stackOptions{}, func(a reposentry.Alert) { rep.Alerts[a.Severity.String()]++ })
 	if err != nil {
 		return rep, err
 	}
@@ -140,8 +159,8 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 	}
 	runtime.KeepAlive(st)
 
-	run := func(name string, in []source.Input, presorted bool) (bench.Result, error) {
-		st, err := newStack(ctx, config.Default(), nil, func(reposentry.Alert) {})
+	run := func(name string, in []source.Input, presorted bool, opts stackOptions, c config.Config) (bench.Result, error) {
+		st, err := newStack(ctx, c, opts, func(reposentry.Alert) {})
 		if err != nil {
 			return bench.Result{}, err
 		}
@@ -157,10 +176,23 @@ func runBench(ctx context.Context, inputs []source.Input) (benchReport, error) {
 		return benchResult(name, ps.Events, time.Since(t0)), nil
 	}
 	// Walk's path order is time order in the bucket layout.
-	if rep.HuntPresorted, err = run("hunt, NDJSON --presorted", plain, true); err != nil {
+	if rep.HuntPresorted, err = run("hunt, NDJSON --presorted", plain, true, stackOptions{}, cfg); err != nil {
 		return rep, err
 	}
-	if rep.HuntGzip, err = run("hunt, gzip as delivered", inputs, false); err != nil {
+	if rep.HuntGzip, err = run("hunt, gzip as delivered", inputs, false, stackOptions{}, cfg); err != nil {
+		return rep, err
+	}
+	if rep.HuntNoBaseline, err = run("hunt, NDJSON, baselines off", plain, false, stackOptions{noBaseline: true}, cfg); err != nil {
+		return rep, err
+	}
+	if rep.HuntNoSigma, err = run("hunt, NDJSON, Sigma rules off", plain, false, stackOptions{noSigma: true}, cfg); err != nil {
+		return rep, err
+	}
+	if rep.HuntNoEnrichment, err = run("hunt, NDJSON, no directory or identity mapping", plain, false, stackOptions{}, config.Default()); err != nil {
+		return rep, err
+	}
+	if rep.HuntFoundation, err = run("hunt, NDJSON, foundation detections only", plain, false,
+		stackOptions{noSigma: true, noBaseline: true, noChain: true}, cfg); err != nil {
 		return rep, err
 	}
 	var ru syscall.Rusage
@@ -194,13 +226,22 @@ func benchResult(name string, n int64, d time.Duration) bench.Result {
 
 func printBench(w io.Writer, r benchReport) {
 	fmt.Fprintf(w, "data: %s (%d events, %.1f MB of NDJSON), GOMAXPROCS=%d\n", r.Data, r.Events, float64(r.Bytes)/1e6, r.GOMAXPROCS)
-	for _, res := range []bench.Result{r.Hunt, r.HuntPresorted, r.HuntGzip, r.Ceiling, r.Naive} {
+	for _, res := range []bench.Result{r.Hunt, r.HuntPresorted, r.HuntGzip, r.HuntNoBaseline, r.HuntNoSigma, r.HuntNoEnrichment, r.HuntFoundation, r.Ceiling, r.Naive} {
 		fmt.Fprintf(w, "  %-48s %10.0f events/s  (%d events in %s)\n", res.Name, res.PerSecond, res.Events, res.Elapsed.Round(time.Millisecond))
 	}
 	fmt.Fprintf(w, "  pre-scan share of hunt: %s of %s\n", r.Prescan.Round(time.Millisecond), r.Hunt.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "ratios: hunt/ceiling %.2f, hunt/naive %.1fx\n", r.HuntVsCeiling, r.HuntVsNaive)
+	fmt.Fprintf(w, "ratios: hunt/ceiling %.2f, hunt/naive %.1fx; with baselines / without %.2f; with Sigma / without %.2f; with directory enrichment / without %.2f\n",
+		r.HuntVsCeiling, r.HuntVsNaive, ratio(r.Hunt, r.HuntNoBaseline), ratio(r.Hunt, r.HuntNoSigma), ratio(r.Hunt, r.HuntNoEnrichment))
 	fmt.Fprintf(w, "memory: %d identities, %.0f bytes of state per identity; peak RSS of the hunts %.0f MiB\n",
 		r.Identities, r.BytesPerIdentity, float64(r.PeakRSSBytes)/(1<<20))
 	b, _ := json.Marshal(r.Alerts)
 	fmt.Fprintf(w, "alerts: %s\n", b)
+}
+
+// ratio is a's throughput over b's (0 when b has none).
+func ratio(a, b bench.Result) float64 {
+	if b.PerSecond == 0 {
+		return 0
+	}
+	return a.PerSecond / b.PerSecond
 }

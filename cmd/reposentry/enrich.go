@@ -10,11 +10,13 @@ import (
 	"github.com/reposentry/reposentry/enrich"
 	"github.com/reposentry/reposentry/geo"
 	"github.com/reposentry/reposentry/identity"
+	"github.com/reposentry/reposentry/repotag"
 )
 
 // enrichment is the enrichment stage built from a configuration: bot and
 // privileged-account marking, identity resolution (mapping, SAML hints,
-// directory) and GeoIP.
+// directory; privilege and disabled accounts), repository sensitivity tags
+// and GeoIP.
 type enrichment struct {
 	static   *enrich.Static
 	resolver *identity.Resolver
@@ -70,6 +72,11 @@ func newEnrichment(ctx context.Context, cfg config.Config) (*enrichment, error) 
 		Privileged: cfg.Privileged.Identities,
 	})
 
+	tagger, err := repotag.New(cfg.Repositories, 0)
+	if err != nil {
+		return nil, err
+	}
+
 	var geoEnrich func(*reposentry.Event)
 	if len(cfg.GeoIP.Databases) > 0 {
 		db, err := geo.Open(cfg.GeoIP)
@@ -81,8 +88,9 @@ func newEnrichment(ctx context.Context, cfg config.Config) (*enrichment, error) 
 		e.notes = append(e.notes, fmt.Sprintf("GeoIP: %d databases", len(cfg.GeoIP.Databases)))
 	}
 	// Order matters: accounts first (bots, privileged logins), then the
-	// person behind them (which only raises privilege), then the address.
-	e.enrich = enrich.Chain(e.static.Enrich, e.resolver.Enrich, geoEnrich)
+	// person behind them (which only raises privilege), then the
+	// repository's tags and the address.
+	e.enrich = enrich.Chain(e.static.Enrich, e.resolver.Enrich, tagger.Enrich, geoEnrich)
 	return e, nil
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/alert"
+	"github.com/reposentry/reposentry/baseline"
+	"github.com/reposentry/reposentry/chain"
 	"github.com/reposentry/reposentry/config"
 	"github.com/reposentry/reposentry/detect"
 	"github.com/reposentry/reposentry/engine"
@@ -120,7 +122,7 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 
 	summary := sink.Summary{AlertsBySeverity: map[string]int{}}
 	var sinkErr error
-	st, err := newStack(ctx, cfg, o.ruleDirs, func(a reposentry.Alert) {
+	st, err := newStack(ctx, cfg, stackOptions{ruleDirs: o.ruleDirs}, func(a reposentry.Alert) {
 		summary.Alerts++
 		summary.AlertsBySeverity[a.Severity.String()]++
 		if err := sk.Write(a); err != nil && sinkErr == nil {
@@ -238,27 +240,49 @@ type stack struct {
 	notes    []string
 }
 
-// newStack wires the stages for cfg, with the built-in Sigma pack and the
-// rules in ruleDirs; emit receives every finished alert with its entity's
+// stackOptions choose the detections beyond the configuration: user rule
+// folders, and (for bench, to measure what each costs) leaving out the
+// behaviour baselines, the Sigma rules or the session chains.
+type stackOptions struct {
+	ruleDirs   []string
+	noBaseline bool
+	noSigma    bool
+	noChain    bool
+}
+
+// newStack wires the stages for cfg: the threshold and context detections,
+// the behaviour baselines, and the built-in Sigma pack plus the rules in
+// opts.ruleDirs; emit receives every finished alert with its entity's
 // accounts filled in. The caller closes the stack.
-func newStack(ctx context.Context, cfg config.Config, ruleDirs []string, emit func(reposentry.Alert)) (*stack, error) {
+func newStack(ctx context.Context, cfg config.Config, opts stackOptions, emit func(reposentry.Alert)) (*stack, error) {
 	en, err := newEnrichment(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	rs, ruleErrs := loadRules(true, ruleDirs)
 	st := &stack{
 		enrichment: en,
 		agg:        alert.New(cfg.Alert),
-		detectors:  append(detect.New(cfg.Detect), sigma.NewDetector(rs)),
-		ruleErrs:   ruleErrs,
+		detectors:  detect.New(cfg.Detect),
 		notes:      en.notes,
 	}
-	note := fmt.Sprintf("Sigma rules: %d loaded", len(rs.Rules()))
-	if len(ruleErrs) > 0 {
-		note += fmt.Sprintf(", %d not loaded (see above)", len(ruleErrs))
+	if !opts.noChain {
+		st.detectors = append(st.detectors, chain.New(cfg.Chain)...)
 	}
-	st.notes = append(st.notes, note)
+	if !opts.noBaseline {
+		st.detectors = append(st.detectors, baseline.New(cfg.Baseline))
+	}
+	var rs *sigma.RuleSet
+	if !opts.noSigma {
+		rs, st.ruleErrs = loadRules(true, opts.ruleDirs)
+		st.detectors = append(st.detectors, sigma.NewDetector(rs))
+	}
+	if rs != nil {
+		note := fmt.Sprintf("Sigma rules: %d loaded", len(rs.Rules()))
+		if len(st.ruleErrs) > 0 {
+			note += fmt.Sprintf(", %d not loaded (see above)", len(st.ruleErrs))
+		}
+		st.notes = append(st.notes, note)
+	}
 	st.emit = func(a reposentry.Alert) {
 		a.Entity.Accounts = mergeAccounts(a.Entity.Accounts, en.accounts(a.Entity.ID))
 		emit(a)

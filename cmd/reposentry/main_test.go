@@ -397,3 +397,66 @@ func golden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs from the output (go test -update rewrites it)\ngot:\n%s", path, got)
 	}
 }
+
+// TestRulesCommands runs rules list, validate and test over the built-in
+// pack and a folder of user rules holding one good rule with examples and
+// one broken rule: the broken one is reported with its file and line and
+// never stops the good one, in hunt too.
+func TestRulesCommands(t *testing.T) {
+	dir := t.TempDir()
+	good := `title: Repository archived
+id: 7d1f8a4c-0000-4000-8000-000000000001
+name: repo_archived
+description: A repository was archived.
+tags: [attack.impact]
+level: medium
+logsource: {product: github, service: audit}
+detection:
+  sel: {action: repo.archived}
+  condition: sel
+`
+	bad := "title: Broken\nid: 7d1f8a4c-0000-4000-8000-000000000002\nlogsource: {product: github}\ndetection:\n  sel: {action|nosuchmodifier: x}\n  condition: sel\n"
+	ev := func(id, action string) string {
+		return fmt.Sprintf(`{"@timestamp":1767609500000,"_document_id":"%s","action":"%s","actor":"alice","org":"acme","repo":"acme/api"}`, id, action)
+	}
+	files := map[string]string{
+		"repo_archived.yml":           good,
+		"repo_archived.match.jsonl":   ev("a1", "repo.archived") + "\n",
+		"repo_archived.nomatch.jsonl": ev("a2", "repo.create") + "\n",
+		"broken.yml":                  bad,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, out, _ := runCmd(t, "rules", "list", dir)
+	if code != 0 || !strings.Contains(out, "Repository archived") || !strings.Contains(out, "GitHub Bulk Repository Read") {
+		t.Errorf("rules list: exit %d, output lacks the user or the built-in rules:\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "rules", "validate", dir)
+	if code != 1 || !strings.Contains(out, "broken.yml:5") || !strings.Contains(out, "nosuchmodifier") {
+		t.Errorf("rules validate: exit %d, want 1 naming broken.yml:5 and the modifier:\n%s", code, out)
+	}
+	if code, out, _ = runCmd(t, "rules", "validate"); code != 0 || !strings.Contains(out, "all rules valid") {
+		t.Errorf("rules validate on the built-in pack: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "rules", "test", "--builtin=false", dir)
+	if code != 1 || !strings.Contains(out, "ok    repo_archived.yml") || !strings.Contains(out, "FAIL") {
+		t.Errorf("rules test: exit %d, want the good rule passing and the broken one failing:\n%s", code, out)
+	}
+	if code, out, _ = runCmd(t, "rules", "test"); code != 0 || strings.Contains(out, "FAIL") {
+		t.Errorf("rules test on the built-in pack: exit %d:\n%s", code, out)
+	}
+
+	// hunt loads the good user rule despite the broken one, and it fires.
+	logs := filepath.Join(t.TempDir(), "audit.ndjson")
+	if err := os.WriteFile(logs, []byte(ev("h1", "repo.archived")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, "hunt", "--format", "jsonl", "--rules", dir, logs)
+	if code != 0 || !strings.Contains(errOut, "broken.yml") || !strings.Contains(out, "sigma:7d1f8a4c-0000-4000-8000-000000000001") {
+		t.Errorf("hunt --rules: exit %d; stderr must report broken.yml and stdout hold the user rule's alert\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
