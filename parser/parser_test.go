@@ -15,6 +15,7 @@ import (
 	"github.com/reposentry/reposentry/intern"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/github"
+	"github.com/reposentry/reposentry/parser/parsertest"
 	"github.com/reposentry/reposentry/source"
 )
 
@@ -55,13 +56,11 @@ func TestGolden(t *testing.T) {
 		}
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			p := newParser()
-			var g golden
-			g.Events = []renderedEvent{}
-			g.Rejections = []renderedRejection{}
+			g := parsertest.Result{Events: []parsertest.Event{}, Rejections: []parsertest.Rejection{}}
 			for _, rec := range records(t, in) {
 				evs := p.Parse(rec, nil, rejectionsInto(&g.Rejections))
 				for i := range evs {
-					g.Events = append(g.Events, render(&evs[i]))
+					g.Events = append(g.Events, parsertest.Render(&evs[i]))
 				}
 			}
 			checkGolden(t, filepath.Base(in)+".golden.json", g)
