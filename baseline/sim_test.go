@@ -1,12 +1,7 @@
 package baseline
 
 import (
-	"bufio"
-	"encoding/json"
 	"flag"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,21 +13,13 @@ import (
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/github"
 	"github.com/reposentry/reposentry/simulate"
-	"github.com/reposentry/reposentry/source"
+	"github.com/reposentry/reposentry/simulate/simtest"
 )
 
 var (
 	evalUsers = flag.Int("eval.users", 300, "identities in the evaluation's simulated organisation")
 	evalDays  = flag.Int("eval.days", 21, "days in the evaluation's simulated organisation")
 )
-
-// simLabel is one line of labels.jsonl or benign.jsonl.
-type simLabel struct {
-	Scenario string `json:"scenario"`
-	Entity   string `json:"entity"`
-	Start    string `json:"start"`
-	End      string `json:"end"`
-}
 
 // simOrg runs the simulator into a temporary directory and returns its
 // GitHub events sorted by time, enriched with identities as the enrich
@@ -43,65 +30,7 @@ func simOrg(tb testing.TB, users, days int) ([]reposentry.Event, string) {
 	if _, err := simulate.Run(simulate.Config{Users: users, Days: days, Seed: 1, Out: dir}); err != nil {
 		tb.Fatalf("simulate %d users %d days: %v", users, days, err)
 	}
-	p := parser.New(intern.New(0), github.New())
-	var evs []reposentry.Event
-	err := filepath.WalkDir(filepath.Join(dir, "github"), func(path string, de fs.DirEntry, err error) error {
-		if err != nil || de.IsDir() {
-			return err
-		}
-		rd, err := source.Open(path, source.Options{})
-		if err != nil {
-			return err
-		}
-		defer rd.Close()
-		for {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			n := len(evs)
-			evs = p.Parse(rec, evs, func(r parser.Rejection) {
-				tb.Errorf("%s:%d rejected: %s: %v", r.Origin.Source, r.Origin.Line, r.Reason, r.Err)
-			})
-			for i := n; i < len(evs); i++ {
-				ev := &evs[i]
-				ev.Raw = nil
-				if ev.IdentityHint != "" {
-					ev.Identity = strings.ToLower(ev.IdentityHint)
-				} else {
-					ev.Identity = "github:" + ev.Actor.Login
-				}
-			}
-		}
-	})
-	if err != nil || len(evs) == 0 {
-		tb.Fatalf("reading %s/github: %v (%d events)", dir, err, len(evs))
-	}
-	slices.SortStableFunc(evs, func(a, b reposentry.Event) int { return a.Time.Compare(b.Time) })
-	return evs, dir
-}
-
-func readLabels(tb testing.TB, path string) []simLabel {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var out []simLabel
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<24)
-	for sc.Scan() {
-		var l simLabel
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			tb.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, l)
-	}
-	return out
+	return simtest.Events(tb, parser.New(intern.New(0), github.New()), filepath.Join(dir, "github")), dir
 }
 
 // run feeds events to a fresh detector as the engine would, advancing
@@ -132,12 +61,8 @@ func TestSimulatedOrganisation(t *testing.T) {
 	for i := range evs {
 		ids[evs[i].ActorKey()] = true
 	}
-	worst := func(l simLabel) (reposentry.Severity, []string) {
-		start, err1 := time.Parse(time.RFC3339, l.Start)
-		end, err2 := time.Parse(time.RFC3339, l.End)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("label %+v: bad times: %v %v", l, err1, err2)
-		}
+	worst := func(l simtest.Label) (reposentry.Severity, []string) {
+		start, end := l.Start, l.End
 		sev := reposentry.SeverityInfo
 		var rules []string
 		for _, s := range sigs {
@@ -149,7 +74,7 @@ func TestSimulatedOrganisation(t *testing.T) {
 		return sev, rules
 	}
 	labelled := map[string]bool{}
-	attacks, benign := readLabels(t, filepath.Join(dir, "labels.jsonl")), readLabels(t, filepath.Join(dir, "benign.jsonl"))
+	attacks, benign := simtest.Labels(t, filepath.Join(dir, "labels.jsonl")), simtest.Labels(t, filepath.Join(dir, "benign.jsonl"))
 	for _, l := range append(slices.Clone(attacks), benign...) {
 		labelled[strings.ToLower(l.Entity)] = true
 	}

@@ -1,14 +1,7 @@
 package chain_test
 
 import (
-	"bufio"
-	"encoding/json"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,77 +13,14 @@ import (
 	"github.com/reposentry/reposentry/parser/github"
 	"github.com/reposentry/reposentry/parser/okta"
 	"github.com/reposentry/reposentry/simulate"
-	"github.com/reposentry/reposentry/source"
+	"github.com/reposentry/reposentry/simulate/simtest"
 )
-
-type simLabel struct {
-	Scenario string    `json:"scenario"`
-	Entity   string    `json:"entity"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-}
-
-func readLabels(t *testing.T, path string) []simLabel {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []simLabel
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var l simLabel
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		l.Entity = strings.ToLower(l.Entity)
-		out = append(out, l)
-	}
-	return out
-}
 
 // simEvents parses the simulator's Okta, Entra and GitHub logs with the real
 // parsers, resolves identities as the enricher would and sorts by time.
-func simEvents(t testing.TB, dir string) []reposentry.Event {
-	t.Helper()
+func simEvents(tb testing.TB, dir string) []reposentry.Event {
 	p := parser.New(intern.New(0), github.New(), okta.New(), entra.New())
-	var evs []reposentry.Event
-	for _, sub := range []string{"okta", "entra", "github"} {
-		err := filepath.WalkDir(filepath.Join(dir, sub), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rd, err := source.Open(path, source.Options{})
-			if err != nil {
-				return err
-			}
-			defer rd.Close()
-			for {
-				rec, err := rd.Next()
-				if err == io.EOF {
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-				for _, ev := range p.Parse(rec, nil, func(r parser.Rejection) { t.Errorf("%s: rejected %s: %v", path, r.Reason, r.Err) }) {
-					ev.Raw = nil
-					if ev.IdentityHint != "" {
-						ev.Identity = strings.ToLower(ev.IdentityHint)
-					} else {
-						ev.Identity = "github:" + ev.Actor.Login
-					}
-					evs = append(evs, ev)
-				}
-			}
-		})
-		if err != nil {
-			t.Fatalf("reading %s: %v", sub, err)
-		}
-	}
-	slices.SortStableFunc(evs, func(a, b reposentry.Event) int { return a.Time.Compare(b.Time) })
-	return evs
+	return simtest.Events(tb, p, filepath.Join(dir, "okta"), filepath.Join(dir, "entra"), filepath.Join(dir, "github"))
 }
 
 // runAll feeds events to the detectors with a minute tick, as the engine
@@ -142,8 +72,8 @@ func TestSimulator(t *testing.T) {
 	}
 	evs := simEvents(t, dir)
 	sigs := runAll(detectors(chain.DefaultConfig()), evs)
-	labels := readLabels(t, filepath.Join(dir, "labels.jsonl"))
-	benign := readLabels(t, filepath.Join(dir, "benign.jsonl"))
+	labels := simtest.Labels(t, filepath.Join(dir, "labels.jsonl"))
+	benign := simtest.Labels(t, filepath.Join(dir, "benign.jsonl"))
 
 	byRule := map[string]map[string]int{}
 	for _, s := range sigs {
@@ -159,7 +89,7 @@ func TestSimulator(t *testing.T) {
 		}
 	}
 
-	chainFor := func(l simLabel, minSev reposentry.Severity) []reposentry.Signal {
+	chainFor := func(l simtest.Label, minSev reposentry.Severity) []reposentry.Signal {
 		var out []reposentry.Signal
 		for _, s := range sigs {
 			if s.Rule == chain.RuleRiskyChain && s.Entity.ID == l.Entity && s.Severity >= minSev &&

@@ -1,8 +1,6 @@
 package entra_test
 
 import (
-	"io"
-	"io/fs"
 	"path/filepath"
 	"testing"
 
@@ -11,6 +9,7 @@ import (
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/entra"
 	"github.com/reposentry/reposentry/simulate"
+	"github.com/reposentry/reposentry/simulate/simtest"
 	"github.com/reposentry/reposentry/source"
 )
 
@@ -23,49 +22,29 @@ func TestSimulatorOutput(t *testing.T) {
 	if err != nil {
 		t.Fatalf("simulate: %v", err)
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "entra", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no entra files in %s (%v)", dir, err)
-	}
 	p := newParser()
 	var n int64
 	cats := map[reposentry.Category]int{}
 	outcomes := map[reposentry.Outcome]int{}
-	for _, path := range files {
-		rd, err := source.Open(path, source.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				break
+	simtest.Records(t, filepath.Join(dir, "entra"), func(path string, rec source.Record) {
+		evs := p.Parse(rec, nil, func(r parser.Rejection) {
+			t.Errorf("%s:%d rejected: %s: %v", r.Origin.Source, r.Origin.Line, r.Reason, r.Err)
+		})
+		for i := range evs {
+			ev := &evs[i]
+			if ev.Platform != reposentry.PlatformEntra || ev.ID.IsZero() || ev.Time.IsZero() || !ev.SourceIP.IsValid() ||
+				ev.IdentityHint == "" || ev.Geo.ASN == 0 || ev.Geo.Country == "" {
+				t.Errorf("%s:%d: incomplete event %+v", path, rec.Origin.Line, ev)
 			}
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
+			if ev.Action != "signin.interactive" || ev.Format != reposentry.FormatAzureRecords || ev.Detail == "" ||
+				ev.Geo.City == "" || ev.UserAgent == "" || ev.Credential.Kind != reposentry.CredentialSession {
+				t.Errorf("%s:%d: sign-in %d parsed as %+v", path, rec.Origin.Line, ev.Origin.Index, ev)
 			}
-			evs := p.Parse(rec, nil, func(r parser.Rejection) {
-				t.Errorf("%s:%d rejected: %s: %v", r.Origin.Source, r.Origin.Line, r.Reason, r.Err)
-			})
-			for i := range evs {
-				ev := &evs[i]
-				if ev.Platform != reposentry.PlatformEntra || ev.ID.IsZero() || ev.Time.IsZero() || !ev.SourceIP.IsValid() ||
-					ev.IdentityHint == "" || ev.Geo.ASN == 0 || ev.Geo.Country == "" {
-					t.Errorf("%s:%d: incomplete event %+v", path, rec.Origin.Line, ev)
-				}
-				if ev.Action != "signin.interactive" || ev.Format != reposentry.FormatAzureRecords || ev.Detail == "" ||
-					ev.Geo.City == "" || ev.UserAgent == "" || ev.Credential.Kind != reposentry.CredentialSession {
-					t.Errorf("%s:%d: sign-in %d parsed as %+v", path, rec.Origin.Line, ev.Origin.Index, ev)
-				}
-				cats[ev.Category]++
-				outcomes[ev.Outcome]++
-			}
-			n += int64(len(evs))
+			cats[ev.Category]++
+			outcomes[ev.Outcome]++
 		}
-		if err := rd.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
+		n += int64(len(evs))
+	})
 	if n != res.EntraEvents {
 		t.Errorf("parsed %d Entra sign-ins, the simulator wrote %d", n, res.EntraEvents)
 	}
@@ -80,30 +59,13 @@ func TestSimulatorOutput(t *testing.T) {
 	// taken for an Entra record.
 	alone := parser.New(intern.New(0), entra.New())
 	var github int
-	err = filepath.WalkDir(filepath.Join(dir, "github"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rd, err := source.Open(path, source.Options{})
-		if err != nil {
-			return err
-		}
-		defer rd.Close()
-		for {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			github++
-			if evs := alone.Parse(rec, nil, nil); len(evs) != 0 {
-				t.Errorf("%s:%d: GitHub event parsed as Entra: %s", path, rec.Origin.Line, rec.Data)
-			}
+	simtest.Records(t, filepath.Join(dir, "github"), func(path string, rec source.Record) {
+		github++
+		if evs := alone.Parse(rec, nil, nil); len(evs) != 0 {
+			t.Errorf("%s:%d: GitHub event parsed as Entra: %s", path, rec.Origin.Line, rec.Data)
 		}
 	})
-	if err != nil || github == 0 {
-		t.Errorf("reading GitHub files: %v (%d records)", err, github)
+	if github == 0 {
+		t.Error("no GitHub records read")
 	}
 }
