@@ -5,10 +5,27 @@ package engine
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/reposentry/reposentry"
 )
+
+// Stateful is implemented by detectors whose learnt state (baselines,
+// first-seen sets, routine repositories) can be saved and restored, so that
+// yesterday's hunt informs today's (hunt --state) and a daemon resumes after
+// a restart. Detectors that share one state return the same StateKey; the
+// caller saves each key once, from any of them, and loads it into each.
+type Stateful interface {
+	// StateKey names the state, e.g. "detect/v1": the version changes
+	// when the encoding does, so old state is refused, not misread.
+	StateKey() string
+	// SaveState writes the state at the current event time.
+	SaveState(w io.Writer) error
+	// LoadState replaces the state of a detector that has seen no event
+	// yet with what SaveState wrote.
+	LoadState(r io.Reader) error
+}
 
 // Detector is one detection. The engine calls Process for every event in
 // event-time order (ties broken by event id, then arrival: see Engine); a
