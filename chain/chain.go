@@ -20,8 +20,8 @@
 package chain
 
 import (
-	"hash/maphash"
 	"math/bits"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
@@ -201,7 +201,7 @@ type core struct {
 	orgCache    map[string]bool
 	appCache    map[string]bool
 	minRisk     int
-	seed        maphash.Seed
+	seed        uint64 // keys the hashes of identities and repositories; saved with the state
 	ids         map[string]*ident
 	nets        map[uint64]*netUse
 	nextSweep   int64
@@ -216,7 +216,7 @@ type core struct {
 func newCore(cfg Config) *core {
 	cfg = cfg.WithDefaults()
 	c := &core{cfg: cfg, hostingASN: map[uint32]bool{}, orgCache: map[string]bool{}, appCache: map[string]bool{},
-		minRisk: riskRank(cfg.RiskLevel), seed: maphash.MakeSeed(), ids: map[string]*ident{}, nets: map[uint64]*netUse{}}
+		minRisk: riskRank(cfg.RiskLevel), seed: rand.Uint64(), ids: map[string]*ident{}, nets: map[uint64]*netUse{}}
 	if c.minRisk == 0 {
 		c.minRisk = riskRank("high")
 	}
@@ -253,7 +253,7 @@ func (c *core) emit(rule int, s reposentry.Signal) {
 func (c *core) get(key string, t int64) *ident {
 	a := c.ids[key]
 	if a == nil {
-		a = &ident{key: key, h: uint32(maphash.String(c.seed, key)), first: t, last: t}
+		a = &ident{key: key, h: c.hash(key), first: t, last: t}
 		c.ids[key] = a
 	}
 	if t < a.first {
@@ -263,6 +263,19 @@ func (c *core) get(key string, t int64) *ident {
 		a.last = t
 	}
 	return a
+}
+
+// hash is a seeded FNV-1a of s folded to 32 bits. Unlike hash/maphash its
+// seed can be saved, so hashes kept in the state stay valid after a restart;
+// the random seed still keeps outsiders from choosing colliding names.
+func (c *core) hash(s string) uint32 {
+	h := 14695981039346656037 ^ c.seed
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	h ^= h >> 29 // fold the well-mixed high bits into the low ones
+	return uint32(h ^ h>>32)
 }
 
 func isIdP(p reposentry.Platform) bool {
@@ -445,7 +458,7 @@ func (c *core) read(a *ident, ev *reposentry.Event, t int64) {
 	if ev.Repo == "" {
 		return
 	}
-	h := uint32(maphash.String(c.seed, ev.Repo))
+	h := c.hash(ev.Repo)
 	familiar := hasKnown(a.repos[:], h)
 	p := a.pend
 	if p == nil {

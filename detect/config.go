@@ -9,6 +9,13 @@
 // each event is analysed once however many detections look at it. They must
 // therefore be driven by one goroutine, with every detector seeing an event
 // before the next event is processed (the engine's contract).
+//
+// Each detector is an engine.Stateful for that shared state, with one key,
+// StateKey: save it once, from any of the detectors, and load it once, into
+// any of the detectors of a fresh New call. Everything learnt is saved, open
+// windows and credential watches included, so a restored run raises exactly
+// the signals the uninterrupted one would; the settings are not, and come
+// from the Config given to New.
 package detect
 
 import (

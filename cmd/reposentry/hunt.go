@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/alert"
@@ -25,9 +26,10 @@ import (
 	"github.com/reposentry/reposentry/sigma"
 	"github.com/reposentry/reposentry/sink"
 	"github.com/reposentry/reposentry/source"
+	"github.com/reposentry/reposentry/store"
 )
 
-const huntUsage = `hunt [--format table|jsonl] [--config FILE] [--rules DIR] [--out FILE] [--stats FILE] PATH...
+const huntUsage = `hunt [--format table|jsonl] [--config FILE] [--rules DIR] [--state DIR] [--out FILE] [--stats FILE] PATH...
 
 PATH is a file (plain or gzip), a folder (walked) or - for standard input.
 Formats are detected per record: GitHub audit-log REST API pages, streaming and
@@ -54,6 +56,7 @@ type huntOptions struct {
 	quiet     bool
 	profile   string
 	ruleDirs  []string
+	state     string
 	paths     []string
 }
 
@@ -66,6 +69,7 @@ func cmdHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.stats, "stats", "", "also write the closing summary as JSON to FILE")
 	fs.BoolVar(&o.presorted, "presorted", false, "inputs are already in time order: skip the pre-scan that orders files")
 	fs.BoolVar(&o.exact, "exact-order", false, "pre-scan every record of every file (not just the first ones), so files whose\nlater records go back in time are still merged in exact event-time order")
+	fs.StringVar(&o.state, "state", "", "keep what detections learn (baselines, first-seen places, routine repositories)\nin FOLDER between runs, so yesterday's hunt informs today's")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a Go CPU profile of the hunt to FILE (for performance reports)")
 	fs.Func("rules", "add a folder of your own Sigma rules to the built-in pack (repeatable)", func(d string) error {
 		o.ruleDirs = append(o.ruleDirs, d)
@@ -134,6 +138,15 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	}
 	defer st.close()
 	summary.Notes = append(summary.Notes, st.notes...)
+	var states store.StateStore
+	if o.state != "" {
+		var note string
+		if states, note, err = openState(ctx, o.state, st.detectors); err != nil {
+			return err
+		}
+		defer states.Close()
+		summary.Notes = append(summary.Notes, note)
+	}
 	if !o.quiet {
 		for _, e := range st.ruleErrs {
 			fmt.Fprintf(stderr, "rule not loaded: %v\n", e)
@@ -162,6 +175,12 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s%s: %s\n", prefix, where(origin), err)
 	}
 	pcfg.Presorted = o.presorted
+	if states != nil {
+		// The end of this run is not the end of time: closing every window
+		// (the default 30-day flush margin) would age the state the next run
+		// continues from. Windows still open are saved, not closed.
+		pcfg.Engine.FlushMargin = time.Nanosecond
+	}
 	if o.exact {
 		pcfg.PrescanSample = 0
 	}
@@ -187,6 +206,15 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	st.flush()
+	if states != nil {
+		meta := store.Meta{SavedAt: time.Now(), EventsUntil: ps.Last, Events: ps.Events}
+		if err := saveState(ctx, states, st.detectors, meta); err != nil {
+			return err
+		}
+	} else if ps.Events > 0 {
+		summary.Notes = append(summary.Notes, fmt.Sprintf("cold start: no saved history, so detections that compare with the past (new places, baselines) learnt from this run's first %s only (--state DIR carries what they learn to the next run)",
+			cfg.Detect.LearningPeriod))
+	}
 	if err := sk.Close(); err != nil && sinkErr == nil {
 		sinkErr = err
 	}

@@ -460,3 +460,104 @@ detection:
 		t.Errorf("hunt --rules: exit %d; stderr must report broken.yml and stdout hold the user rule's alert\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
+
+// TestHuntStateCarriesHistory hunts a simulated organisation in two halves
+// with --state and expects the second half's alerts to be those a single
+// hunt over everything raises in that half: what the first run learnt
+// (baselines, first-seen places, routine repositories, automation) informs
+// the second. Without the state, the second half is a cold start and says so.
+func TestHuntStateCarriesHistory(t *testing.T) {
+	dir := t.TempDir()
+	org := filepath.Join(dir, "org")
+	if code, _, e := runCmd(t, "simulate", "--users", "300", "--days", "21", "--seed", "1", "--out", org); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, e)
+	}
+	cfg := filepath.Join(dir, "reposentry.yaml")
+	yaml := fmt.Sprintf("identity_map: %s\ndirectory:\n  snapshot: %s\n",
+		filepath.Join(org, "identities.csv"), filepath.Join(org, "directory", "directory.ldif"))
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Split every source by day at the cut.
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	cut := start.AddDate(0, 0, 13)
+	var before, after []string
+	for d := start; d.Before(start.AddDate(0, 0, 21)); d = d.AddDate(0, 0, 1) {
+		paths := []string{
+			filepath.Join(org, "github", d.Format("2006/01/02")),
+			filepath.Join(org, "okta", d.Format(time.DateOnly)+".ndjson"),
+			filepath.Join(org, "entra", d.Format(time.DateOnly)+".json"),
+		}
+		for _, p := range paths {
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			if d.Before(cut) {
+				before = append(before, p)
+			} else {
+				after = append(after, p)
+			}
+		}
+	}
+	hunt := func(state string, paths []string) (alerts []map[string]any, stderr string) {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "alerts.jsonl")
+		args := []string{"hunt", "--config", cfg, "--format", "jsonl", "--out", out}
+		if state != "" {
+			args = append(args, "--state", state)
+		}
+		code, _, e := runCmd(t, append(args, paths...)...)
+		if code != 0 {
+			t.Fatalf("hunt: exit %d: %s", code, e)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if l == "" {
+				continue
+			}
+			var a map[string]any
+			if err := json.Unmarshal([]byte(l), &a); err != nil {
+				t.Fatal(err)
+			}
+			alerts = append(alerts, a)
+		}
+		return alerts, e
+	}
+	// The alerts of the second half, as "rule entity severity", for those
+	// starting an hour past the cut (an incident may straddle it).
+	keys := func(alerts []map[string]any) []string {
+		var out []string
+		for _, a := range alerts {
+			first, _ := time.Parse(time.RFC3339, a["first_seen"].(string))
+			if first.Before(cut.Add(time.Hour)) {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s %s %s", a["rule"], a["entity"].(map[string]any)["id"], a["severity"]))
+		}
+		sort.Strings(out)
+		return out
+	}
+
+	whole, _ := hunt("", append(append([]string{}, before...), after...))
+	want := keys(whole)
+	if len(want) == 0 {
+		t.Fatal("the single hunt raised no alert in the second half: the test shows nothing")
+	}
+	state := filepath.Join(dir, "state")
+	if _, e := hunt(state, before); !strings.Contains(e, "cold start") {
+		t.Errorf("first run does not say it is a cold start:\n%s", e)
+	}
+	second, e := hunt(state, after)
+	if !strings.Contains(e, "resumed from run 1") {
+		t.Errorf("second run does not say it resumed:\n%s", e)
+	}
+	if got := keys(second); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("second half with --state:\n%s\nwant (single hunt):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, e := hunt("", after); !strings.Contains(e, "cold start") {
+		t.Errorf("a second half without state does not say it is a cold start:\n%s", e)
+	}
+}
