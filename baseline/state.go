@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/reposentry/reposentry/internal/statecodec"
+
 	"github.com/reposentry/reposentry"
 )
 
@@ -34,44 +36,44 @@ func (d *detector) StateKey() string { return StateKey }
 // sweep. Identities are written in key order, so equal states give equal
 // bytes. Configuration is not saved: the loading detector's applies.
 func (d *detector) SaveState(w io.Writer) error {
-	e := &encoder{buf: make([]byte, 0, 64+len(d.ids)*1024+len(d.repoGroup)*16)}
-	e.header(stateMagic, stateVersion)
-	e.varint(d.lastSweep)
+	e := &encoder{statecodec.Encoder{Buf: make([]byte, 0, 64+len(d.ids)*1024+len(d.repoGroup)*16)}}
+	e.Header(stateMagic, stateVersion)
+	e.Varint(d.lastSweep)
 
 	hs := sortedKeys(d.repoGroup)
-	e.uvarint(uint64(len(hs)))
+	e.Uvarint(uint64(len(hs)))
 	for _, h := range hs {
-		e.u64(h)
-		e.u64(d.repoGroup[h])
+		e.U64(h)
+		e.U64(d.repoGroup[h])
 	}
 	gs := sortedKeys(d.groupName)
-	e.uvarint(uint64(len(gs)))
+	e.Uvarint(uint64(len(gs)))
 	for _, g := range gs {
-		e.u64(g)
-		e.str(d.groupName[g])
+		e.U64(g)
+		e.Str(d.groupName[g])
 	}
 	ps := sortedKeys(d.peers)
-	e.uvarint(uint64(len(ps)))
+	e.Uvarint(uint64(len(ps)))
 	for _, g := range ps {
-		e.u64(g)
-		e.f64(d.peers[g].days)
-		e.f64(d.peers[g].hits)
+		e.U64(g)
+		e.F64(d.peers[g].days)
+		e.F64(d.peers[g].hits)
 	}
 	cs := sortedKeys(d.creds)
-	e.uvarint(uint64(len(cs)))
+	e.Uvarint(uint64(len(cs)))
 	for _, k := range cs {
 		c := d.creds[k]
-		e.str(k)
-		e.varint(c.last)
-		e.byte1(uint8(c.kind))
+		e.Str(k)
+		e.Varint(c.last)
+		e.Byte1(uint8(c.kind))
 		e.waking(&c.wake)
 	}
 	ks := sortedKeys(d.ids)
-	e.uvarint(uint64(len(ks)))
+	e.Uvarint(uint64(len(ks)))
 	for _, k := range ks {
 		e.ident(d.ids[k])
 	}
-	_, err := w.Write(e.buf)
+	_, err := w.Write(e.Buf)
 	return err
 }
 
@@ -85,75 +87,75 @@ func sortedKeys[K string | uint64, V any](m map[K]V) []K {
 }
 
 func (e *encoder) waking(w *waking) {
-	e.varint(w.at)
+	e.Varint(w.at)
 	if w.at == 0 {
 		return
 	}
-	e.varint(w.gap)
-	e.bool1(w.done)
-	e.byte1(w.n)
+	e.Varint(w.gap)
+	e.Bool1(w.done)
+	e.Byte1(w.n)
 	for _, r := range w.repos[:w.n] {
-		e.uvarint(uint64(r))
+		e.Uvarint(uint64(r))
 	}
 }
 
 func (e *encoder) ident(a *ident) {
-	e.str(a.key)
-	e.str(a.login)
-	e.byte1(uint8(a.plat))
-	e.varint(a.first)
-	e.varint(a.last - a.first)
-	e.uvarint(uint64(a.activeDays))
-	e.uvarint(uint64(a.curDay))
-	e.byte1(a.tz)
+	e.Str(a.key)
+	e.Str(a.login)
+	e.Byte1(uint8(a.plat))
+	e.Varint(a.first)
+	e.Varint(a.last - a.first)
+	e.Uvarint(uint64(a.activeDays))
+	e.Uvarint(uint64(a.curDay))
+	e.Byte1(a.tz)
 	var flags uint8
 	for i, b := range [...]bool{a.tzSet, a.bot, a.auto} {
 		if b {
 			flags |= 1 << i
 		}
 	}
-	e.byte1(flags)
-	e.byte1(a.autoDays)
-	e.u64(a.home)
-	e.uvarint(uint64(len(a.known)))
+	e.Byte1(flags)
+	e.Byte1(a.autoDays)
+	e.U64(a.home)
+	e.Uvarint(uint64(len(a.known)))
 	var prev uint64
 	for _, k := range a.known {
-		e.uvarint(k.h - prev) // sorted: deltas are shorter than hashes
+		e.Uvarint(k.h - prev) // sorted: deltas are shorter than hashes
 		prev = k.h
-		e.uvarint(uint64(k.last))
-		e.uvarint(uint64(k.days))
+		e.Uvarint(uint64(k.last))
+		e.Uvarint(uint64(k.days))
 	}
 	for i := range a.days {
 		r := &a.days[i]
-		e.uvarint(uint64(r.day))
+		e.Uvarint(uint64(r.day))
 		if r.day == 0 { // an empty record
 			continue
 		}
-		e.uvarint(uint64(r.reads))
-		e.uvarint(uint64(r.newReads))
-		e.uvarint(uint64(r.other))
-		e.byte1(r.arch)
-		e.byte1(r.otherArch)
-		e.bool1(r.offSent)
+		e.Uvarint(uint64(r.reads))
+		e.Uvarint(uint64(r.newReads))
+		e.Uvarint(uint64(r.other))
+		e.Byte1(r.arch)
+		e.Byte1(r.otherArch)
+		e.Bool1(r.offSent)
 	}
 	for _, c := range a.hours {
-		e.uvarint(uint64(c))
+		e.Uvarint(uint64(c))
 	}
-	e.uvarint(uint64(a.hoursTotal))
-	e.uvarint(uint64(a.nRecent))
+	e.Uvarint(uint64(a.hoursTotal))
+	e.Uvarint(uint64(a.nRecent))
 	n := min(a.nRecent, recentCap)
 	for k := a.nRecent - n; k < a.nRecent; k++ {
 		r := &a.recent[k%recentCap]
-		e.varint(r.t)
-		e.str(r.repo)
-		e.str(r.id.String())
-		e.byte1(uint8(r.plat))
-		e.uvarint(uint64(r.day))
-		e.byte1(uint8(b2i(r.arch) | b2i(r.other)<<1))
+		e.Varint(r.t)
+		e.Str(r.repo)
+		e.Str(r.id.String())
+		e.Byte1(uint8(r.plat))
+		e.Uvarint(uint64(r.day))
+		e.Byte1(uint8(b2i(r.arch) | b2i(r.other)<<1))
 	}
 	for _, ep := range [...]*episode{&a.vol, &a.brd} {
-		e.byte1(uint8(ep.sev))
-		e.uvarint(uint64(ep.day))
+		e.Byte1(uint8(ep.sev))
+		e.Uvarint(uint64(ep.day))
 	}
 	e.waking(&a.wake)
 }
@@ -178,49 +180,49 @@ func (d *detector) LoadState(r io.Reader) error {
 		return fmt.Errorf("baseline: load state: %w", err)
 	}
 	n := &detector{cfg: d.cfg, dormSec: d.dormSec, teamEvents: d.teamEvents}
-	n.lastSweep = dec.varint("last sweep")
+	n.lastSweep = dec.Varint("last sweep")
 
-	cnt := dec.count("repository groups", 16, math.MaxInt32)
+	cnt := dec.Count("repository groups", 16, math.MaxInt32)
 	n.repoGroup = make(map[uint64]uint64, max(cnt, 64))
 	for range cnt {
-		h := dec.u64("repository hash")
-		n.repoGroup[h] = dec.u64("group hash")
+		h := dec.U64("repository hash")
+		n.repoGroup[h] = dec.U64("group hash")
 	}
-	cnt = dec.count("group names", 9, math.MaxInt32)
+	cnt = dec.Count("group names", 9, math.MaxInt32)
 	n.groupName = make(map[uint64]string, max(cnt, 16))
 	for range cnt {
-		g := dec.u64("group hash")
-		n.groupName[g] = dec.str("group name", maxStateString)
+		g := dec.U64("group hash")
+		n.groupName[g] = dec.Str("group name", maxStateString)
 	}
-	cnt = dec.count("peer groups", 24, math.MaxInt32)
+	cnt = dec.Count("peer groups", 24, math.MaxInt32)
 	n.peers = make(map[uint64]*peerStat, max(cnt, 16))
 	for range cnt {
-		g := dec.u64("peer group")
-		n.peers[g] = &peerStat{days: dec.f64("peer days"), hits: dec.f64("peer hits")}
+		g := dec.U64("peer group")
+		n.peers[g] = &peerStat{days: dec.F64("peer days"), hits: dec.F64("peer hits")}
 	}
-	cnt = dec.count("credentials", 4, math.MaxInt32)
+	cnt = dec.Count("credentials", 4, math.MaxInt32)
 	n.creds = make(map[string]credRec, max(cnt, 64))
 	for range cnt {
-		k := dec.str("credential", maxStateString)
-		c := credRec{last: dec.varint("credential last"), kind: reposentry.CredentialKind(dec.byte1("credential kind"))}
+		k := dec.Str("credential", maxStateString)
+		c := credRec{last: dec.Varint("credential last"), kind: reposentry.CredentialKind(dec.Byte1("credential kind"))}
 		dec.waking(&c.wake)
 		n.creds[k] = c
 	}
-	cnt = dec.count("identities", 64, maxStateIDs)
+	cnt = dec.Count("identities", 64, maxStateIDs)
 	n.ids = make(map[string]*ident, max(cnt, 64))
 	for range cnt {
 		a := dec.ident()
-		if dec.err != nil {
+		if dec.Err != nil {
 			break
 		}
 		if _, dup := n.ids[a.key]; dup || a.key == "" {
-			dec.failf("identity %q empty or repeated", a.key)
+			dec.Failf("identity %q empty or repeated", a.key)
 			break
 		}
 		n.trimKnown(a)
 		n.ids[a.key] = a
 	}
-	if err := dec.end(); err != nil {
+	if err := dec.End(); err != nil {
 		return fmt.Errorf("baseline: load state: %w", err)
 	}
 	*d = *n
@@ -244,84 +246,99 @@ func (d *detector) trimKnown(a *ident) {
 }
 
 func (d *decoder) waking(w *waking) {
-	w.at = d.varint("waking time")
+	w.at = d.Varint("waking time")
 	if w.at == 0 {
 		return
 	}
-	w.gap = d.varint("waking gap")
-	w.done = d.bool1("waking done")
-	w.n = uint8(d.bounded("waking repositories", dormSlots))
+	w.gap = d.Varint("waking gap")
+	w.done = d.Bool1("waking done")
+	w.n = uint8(d.Bounded("waking repositories", dormSlots))
 	for i := range w.repos[:w.n] {
-		w.repos[i] = uint32(d.bounded("waking repository", math.MaxUint32))
+		w.repos[i] = uint32(d.Bounded("waking repository", math.MaxUint32))
 	}
 }
 
 func (d *decoder) ident() *ident {
 	a := &ident{}
-	a.key = d.str("identity key", maxStateString)
-	a.login = d.str("login", maxStateString)
-	a.plat = reposentry.Platform(d.byte1("platform"))
-	a.first = d.varint("first event")
-	a.last = a.first + d.varint("last event")
-	a.activeDays = uint16(d.bounded("active days", math.MaxUint16))
-	a.curDay = uint16(d.bounded("current day", math.MaxUint16))
-	a.tz = uint8(d.bounded("day start hour", 23))
-	flags := d.byte1("flags")
+	a.key = d.Str("identity key", maxStateString)
+	a.login = d.Str("login", maxStateString)
+	a.plat = reposentry.Platform(d.Byte1("platform"))
+	a.first = d.Varint("first event")
+	a.last = a.first + d.Varint("last event")
+	a.activeDays = uint16(d.Bounded("active days", math.MaxUint16))
+	a.curDay = uint16(d.Bounded("current day", math.MaxUint16))
+	a.tz = uint8(d.Bounded("day start hour", 23))
+	flags := d.Byte1("flags")
 	a.tzSet, a.bot, a.auto = flags&1 != 0, flags&2 != 0, flags&4 != 0
-	a.autoDays = d.byte1("automation days")
-	a.home = d.u64("home group")
-	cnt := d.count("known repositories", 3, math.MaxUint16)
+	a.autoDays = d.Byte1("automation days")
+	a.home = d.U64("home group")
+	cnt := d.Count("known repositories", 3, math.MaxUint16)
 	if cnt > 0 {
 		a.known = make([]known, cnt, max(cnt, 16))
 	}
 	var prev uint64
 	for i := range a.known {
-		delta := d.uvarint("known repository")
+		delta := d.Uvarint("known repository")
 		if i > 0 && delta == 0 {
-			d.failf("known repositories of %q not in increasing order", a.key)
+			d.Failf("known repositories of %q not in increasing order", a.key)
 		}
 		prev += delta
-		last := uint16(d.bounded("known repository day", math.MaxUint16))
-		a.known[i] = known{h: prev, last: last, days: uint16(d.bounded("known repository days", math.MaxUint16))}
+		last := uint16(d.Bounded("known repository day", math.MaxUint16))
+		a.known[i] = known{h: prev, last: last, days: uint16(d.Bounded("known repository days", math.MaxUint16))}
 	}
 	for i := range a.days {
 		r := &a.days[i]
-		r.day = uint16(d.bounded("day", math.MaxUint16))
+		r.day = uint16(d.Bounded("day", math.MaxUint16))
 		if r.day == 0 {
 			continue
 		}
 		if r.day != 0 && int(r.day)%historyDays != i {
-			d.failf("day %d of %q in slot %d", r.day, a.key, i)
+			d.Failf("day %d of %q in slot %d", r.day, a.key, i)
 		}
-		r.reads = uint16(d.bounded("day reads", math.MaxUint16))
-		r.newReads = uint16(d.bounded("day new reads", math.MaxUint16))
-		r.other = uint16(d.bounded("day other reads", math.MaxUint16))
-		r.arch = d.byte1("day archives")
-		r.otherArch = d.byte1("day other archives")
-		r.offSent = d.bool1("day off hours")
+		r.reads = uint16(d.Bounded("day reads", math.MaxUint16))
+		r.newReads = uint16(d.Bounded("day new reads", math.MaxUint16))
+		r.other = uint16(d.Bounded("day other reads", math.MaxUint16))
+		r.arch = d.Byte1("day archives")
+		r.otherArch = d.Byte1("day other archives")
+		r.offSent = d.Bool1("day off hours")
 	}
 	for i := range a.hours {
-		a.hours[i] = uint16(d.bounded("hour profile", math.MaxUint16))
+		a.hours[i] = uint16(d.Bounded("hour profile", math.MaxUint16))
 	}
-	a.hoursTotal = uint32(d.bounded("profile total", math.MaxUint32))
-	a.nRecent = uint32(d.bounded("recent reads", math.MaxUint32))
+	a.hoursTotal = uint32(d.Bounded("profile total", math.MaxUint32))
+	a.nRecent = uint32(d.Bounded("recent reads", math.MaxUint32))
 	n := min(a.nRecent, recentCap)
-	for k := a.nRecent - n; k < a.nRecent && d.err == nil; k++ {
+	for k := a.nRecent - n; k < a.nRecent && d.Err == nil; k++ {
 		r := &a.recent[k%recentCap]
-		r.t = d.varint("recent time")
-		r.repo = d.str("recent repository", maxStateString)
-		if id := d.raw("recent event id", reposentry.MaxEventIDLen); len(id) > 0 {
+		r.t = d.Varint("recent time")
+		r.repo = d.Str("recent repository", maxStateString)
+		if id := d.Raw("recent event id", reposentry.MaxEventIDLen); len(id) > 0 {
 			r.id.Set(id)
 		}
-		r.plat = reposentry.Platform(d.byte1("recent platform"))
-		r.day = uint16(d.bounded("recent day", math.MaxUint16))
-		f := d.bounded("recent flags", 3)
+		r.plat = reposentry.Platform(d.Byte1("recent platform"))
+		r.day = uint16(d.Bounded("recent day", math.MaxUint16))
+		f := d.Bounded("recent flags", 3)
 		r.arch, r.other = f&1 != 0, f&2 != 0
 	}
 	for _, ep := range [...]*episode{&a.vol, &a.brd} {
-		ep.sev = reposentry.Severity(d.bounded("episode severity", uint64(reposentry.SeverityCritical)))
-		ep.day = uint16(d.bounded("episode day", math.MaxUint16))
+		ep.sev = reposentry.Severity(d.Bounded("episode severity", uint64(reposentry.SeverityCritical)))
+		ep.day = uint16(d.Bounded("episode day", math.MaxUint16))
 	}
 	d.waking(&a.wake)
 	return a
+}
+
+// encoder and decoder add this package's records to the shared codec.
+type encoder struct{ statecodec.Encoder }
+
+type decoder struct{ *statecodec.Decoder }
+
+// readState reads a whole state stream, bounded, and checks its magic and
+// version.
+func readState(r io.Reader, magic string, version uint64) (*decoder, error) {
+	d, err := statecodec.ReadState(r, magic, version)
+	if err != nil {
+		return nil, err
+	}
+	return &decoder{d}, nil
 }
