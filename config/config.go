@@ -71,7 +71,9 @@ type Config struct {
 // DirectoryConfig names the directory: a snapshot file, or a live LDAP
 // server that hunt reads once at start (serve refreshes it).
 type DirectoryConfig struct {
-	// Snapshot is an LDIF or JSON export of users and groups.
+	// Snapshot is an LDIF or JSON export of users and groups. With ldap.url
+	// it is the last good copy, used when the live directory cannot be
+	// read; a .json snapshot is rewritten after every successful read.
 	Snapshot string `yaml:"snapshot"`
 	// LDAP is a live directory; used when ldap.url is set.
 	LDAP directory.Config `yaml:"ldap"`
@@ -304,9 +306,6 @@ func (c Config) Validate() error {
 	}
 	if err := c.Repositories.Validate(); err != nil {
 		return err
-	}
-	if c.Directory.Snapshot != "" && c.Directory.LDAP.URL != "" {
-		return errors.New("directory: give snapshot or ldap.url, not both")
 	}
 	if n := c.Input.MaxRecordBytes; n < 1024 || n > maxRecordLimit {
 		return fmt.Errorf("input.max_record_bytes: %d is out of range (1024 to %d)", n, maxRecordLimit)

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/config"
@@ -50,7 +53,10 @@ func newEnrichment(ctx context.Context, cfg config.Config) (*enrichment, error) 
 		}
 	}
 
-	snap, err := loadDirectory(ctx, cfg.Directory)
+	snap, dirNote, err := loadDirectory(ctx, cfg.Directory)
+	if dirNote != "" {
+		e.notes = append(e.notes, dirNote)
+	}
 	switch {
 	case err != nil && !cfg.Directory.Optional:
 		return nil, err
@@ -63,8 +69,12 @@ func newEnrichment(ctx context.Context, cfg config.Config) (*enrichment, error) 
 				n++
 			}
 		}
-		e.notes = append(e.notes, fmt.Sprintf("directory %s: %d users, %d privileged (nested membership: %s)",
-			snap.Source, len(snap.Users), n, snap.Expansion))
+		age := "unknown"
+		if !snap.Fetched.IsZero() {
+			age = time.Since(snap.Fetched).Round(time.Minute).String() + " ago"
+		}
+		e.notes = append(e.notes, fmt.Sprintf("directory %s: %d users, %d privileged (nested membership: %s), read %s",
+			snap.Source, len(snap.Users), n, snap.Expansion, age))
 	}
 	e.resolver = identity.New(identity.Config{
 		Mapping:    mapping,
@@ -95,24 +105,61 @@ func newEnrichment(ctx context.Context, cfg config.Config) (*enrichment, error) 
 }
 
 // loadDirectory reads the configured directory: nil, nil when none is
-// configured.
-func loadDirectory(ctx context.Context, d config.DirectoryConfig) (*directory.Snapshot, error) {
-	switch {
-	case d.Snapshot != "":
-		return directory.Load(d.Snapshot, d.Policy())
-	case d.LDAP.URL != "":
-		lc := d.LDAP
-		if len(lc.PrivilegedGroups) == 0 {
-			lc.PrivilegedGroups = d.PrivilegedGroups
-		}
-		lc.AdminCountPrivileged = lc.AdminCountPrivileged || d.AdminCountPrivileged
-		c, err := directory.NewClient(lc)
-		if err != nil {
-			return nil, err
-		}
-		return c.Fetch(ctx)
+// configured. A live directory is read with retries and backoff; when it
+// cannot be read, the snapshot file (the last good copy) serves instead and
+// the note says how stale it is. A successful read refreshes a JSON snapshot
+// file, so the next run has a recent last good copy.
+func loadDirectory(ctx context.Context, d config.DirectoryConfig) (*directory.Snapshot, string, error) {
+	var last *directory.Snapshot
+	var lastErr error
+	if d.Snapshot != "" {
+		last, lastErr = directory.Load(d.Snapshot, d.Policy())
 	}
-	return nil, nil
+	if d.LDAP.URL == "" {
+		return last, "", lastErr
+	}
+	lc := d.LDAP
+	if len(lc.PrivilegedGroups) == 0 {
+		lc.PrivilegedGroups = d.PrivilegedGroups
+	}
+	lc.AdminCountPrivileged = lc.AdminCountPrivileged || d.AdminCountPrivileged
+	c, err := directory.NewClient(lc)
+	if err != nil {
+		return nil, "", err
+	}
+	cache := directory.NewCache(c, directory.CacheConfig{}, nil)
+	if err := cache.Refresh(ctx); err != nil {
+		if last == nil {
+			return nil, "", err
+		}
+		return last, fmt.Sprintf("directory %s could not be read (%v): using the last good snapshot %s, read %s ago",
+			d.LDAP.URL, err, d.Snapshot, time.Since(last.Fetched).Round(time.Minute)), nil
+	}
+	snap := cache.Snapshot()
+	if strings.HasSuffix(d.Snapshot, ".json") {
+		if err := writeSnapshot(d.Snapshot, snap); err != nil {
+			return snap, fmt.Sprintf("directory snapshot %s not refreshed: %v", d.Snapshot, err), nil
+		}
+	}
+	return snap, "", nil
+}
+
+// writeSnapshot replaces path with snap atomically (write, then rename), so
+// a crash never leaves half a last good copy.
+func writeSnapshot(path string, snap *directory.Snapshot) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := snap.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // accounts lists the accounts joined to an identity, for alert entities.

@@ -561,3 +561,36 @@ func TestHuntStateCarriesHistory(t *testing.T) {
 		t.Errorf("a second half without state does not say it is a cold start:\n%s", e)
 	}
 }
+
+// TestHuntDirectoryUnreachable: a live directory that cannot be read is an
+// error naming it, unless a last good snapshot is configured (then that
+// serves and the summary says how stale it is) or directory.optional is set.
+func TestHuntDirectoryUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	org := filepath.Join(dir, "org")
+	if code, _, e := runCmd(t, "simulate", "--users", "40", "--days", "4", "--seed", "1", "--out", org); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, e)
+	}
+	ldap := "  ldap:\n    url: ldap://127.0.0.1:1\n    base_dn: DC=acme,DC=example\n    timeout: 1s\n"
+	for _, tc := range []struct {
+		name, extra string
+		code        int
+		want        string
+	}{
+		{"unreachable", "", 1, "127.0.0.1:1"},
+		{"last good snapshot", "  snapshot: " + filepath.Join(org, "directory", "directory.ldif") + "\n", 0, "using the last good snapshot"},
+		{"optional", "  optional: true\n", 0, "directory not used"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each waits out the retries' backoff (about 7 s)
+			cfg := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(cfg, []byte("directory:\n"+tc.extra+ldap), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, e := runCmd(t, "hunt", "--config", cfg, "--format", "jsonl", filepath.Join(org, "github"))
+			if code != tc.code || !strings.Contains(e, tc.want) {
+				t.Errorf("exit %d, want %d; stderr lacks %q:\n%s", code, tc.code, tc.want, e)
+			}
+		})
+	}
+}
