@@ -14,6 +14,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/reposentry/reposentry"
@@ -30,6 +31,12 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// DetectionFamilies are the detection families the disable key can turn off.
+var DetectionFamilies = []string{"baseline", "chain", "sigma"}
+
+// Disabled reports whether the detection family is turned off.
+func (c Config) Disabled(family string) bool { return slices.Contains(c.Disable, family) }
+
 // Config is the whole configuration file.
 type Config struct {
 	// Detect tunes the built-in detections.
@@ -38,6 +45,9 @@ type Config struct {
 	Alert alert.Config `yaml:"alert"`
 	// Engine tunes event-time ordering, lateness and deduplication.
 	Engine engine.Config `yaml:"engine"`
+	// Disable turns detection families off: "baseline", "chain", "sigma"
+	// (the threshold detections of detect always run).
+	Disable []string `yaml:"disable"`
 	// Baseline tunes the behaviour baselines (days of history per identity).
 	Baseline baseline.Config `yaml:"baseline"`
 	// Chain tunes the cross-source detections over identity-provider
@@ -297,6 +307,11 @@ func (c Config) Validate() error {
 				return fmt.Errorf("identities[%d].accounts[%d]: account %q is already joined to %q", i, j, a, prev)
 			}
 			owner[key] = ident.ID
+		}
+	}
+	for i, f := range c.Disable {
+		if !slices.Contains(DetectionFamilies, f) {
+			return fmt.Errorf("disable[%d]: %q is not one of %s", i, f, strings.Join(DetectionFamilies, ", "))
 		}
 	}
 	for i, b := range c.Bots {

@@ -240,3 +240,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestDisable(t *testing.T) {
+	c, err := Parse("d.yaml", strings.NewReader("disable: [baseline, sigma]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Disabled("baseline") || !c.Disabled("sigma") || c.Disabled("chain") {
+		t.Errorf("Disabled = %v", c.Disable)
+	}
+	if _, err := Parse("d.yaml", strings.NewReader("disable: [detect]\n")); err == nil || !strings.Contains(err.Error(), "disable[0]") {
+		t.Errorf("an unknown family was accepted: %v", err)
+	}
+}

@@ -287,6 +287,9 @@ func newStack(ctx context.Context, cfg config.Config, opts stackOptions, emit fu
 	if err != nil {
 		return nil, err
 	}
+	opts.noBaseline = opts.noBaseline || cfg.Disabled("baseline")
+	opts.noChain = opts.noChain || cfg.Disabled("chain")
+	opts.noSigma = opts.noSigma || cfg.Disabled("sigma")
 	st := &stack{
 		enrichment: en,
 		agg:        alert.New(cfg.Alert),
