@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reposentry/reposentry/parser/parsertest"
+
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/valyala/fastjson"
@@ -17,23 +19,12 @@ const base = `"@timestamp":1767225600123,"_document_id":"Zq3kLr8TmQ2wXy7pVb1cDe"
 
 func parse(t *testing.T, obj string) (reposentry.Event, error) {
 	t.Helper()
-	var fp fastjson.Parser
-	v, err := fp.Parse(obj)
-	if err != nil {
-		t.Fatalf("test input %s is not JSON: %v", obj, err)
-	}
-	var ev reposentry.Event
-	err = New().Parse(v, []byte(obj), &ev)
-	return ev, err
+	return parsertest.ParseObject(t, New(), obj)
 }
 
 func mustParse(t *testing.T, obj string) reposentry.Event {
 	t.Helper()
-	ev, err := parse(t, obj)
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", obj, err)
-	}
-	return ev
+	return parsertest.MustParseObject(t, New(), obj)
 }
 
 func TestTimeVariants(t *testing.T) {

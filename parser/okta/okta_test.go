@@ -8,6 +8,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/reposentry/reposentry/parser/parsertest"
+
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/valyala/fastjson"
@@ -18,23 +20,12 @@ const base = `"uuid":"6c2f0a4e-9b1d-11f0-8e2a-0f5c7d1b2a33","published":"2026-01
 
 func parse(t *testing.T, obj string) (reposentry.Event, error) {
 	t.Helper()
-	var fp fastjson.Parser
-	v, err := fp.Parse(obj)
-	if err != nil {
-		t.Fatalf("test input %s is not JSON: %v", obj, err)
-	}
-	var ev reposentry.Event
-	err = New().Parse(v, []byte(obj), &ev)
-	return ev, err
+	return parsertest.ParseObject(t, New(), obj)
 }
 
 func mustParse(t *testing.T, obj string) reposentry.Event {
 	t.Helper()
-	ev, err := parse(t, obj)
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", obj, err)
-	}
-	return ev
+	return parsertest.MustParseObject(t, New(), obj)
 }
 
 func TestTimeVariants(t *testing.T) {

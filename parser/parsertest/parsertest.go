@@ -16,6 +16,7 @@ import (
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/source"
+	"github.com/valyala/fastjson"
 )
 
 // Event is the stable JSON form of a reposentry.Event in golden files.
@@ -185,4 +186,28 @@ func Golden(t *testing.T, dir string, newParser func() *parser.Parser, update bo
 		})
 	}
 	return n
+}
+
+// ParseObject parses one JSON object with pl the way the parser hands
+// objects to platforms; a test input that is not JSON fails the test.
+func ParseObject(t testing.TB, pl parser.Platform, obj string) (reposentry.Event, error) {
+	t.Helper()
+	var fp fastjson.Parser
+	v, err := fp.Parse(obj)
+	if err != nil {
+		t.Fatalf("test input %s is not JSON: %v", obj, err)
+	}
+	var ev reposentry.Event
+	err = pl.Parse(v, []byte(obj), &ev)
+	return ev, err
+}
+
+// MustParseObject is ParseObject for inputs that must become events.
+func MustParseObject(t testing.TB, pl parser.Platform, obj string) reposentry.Event {
+	t.Helper()
+	ev, err := ParseObject(t, pl, obj)
+	if err != nil {
+		t.Fatalf("Parse(%s): %v", obj, err)
+	}
+	return ev
 }
