@@ -109,13 +109,13 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	}
 
 	var out io.Writer = stdout
+	var outFile *os.File
 	if o.out != "" {
-		f, err := os.Create(o.out)
-		if err != nil {
+		if outFile, err = os.Create(o.out); err != nil {
 			return fmt.Errorf("open --out: %w", err)
 		}
-		defer f.Close()
-		out = f
+		defer outFile.Close() // on early returns; the good path closes it and checks
+		out = outFile
 	}
 	var sk sink.Sink
 	if o.format == "jsonl" {
@@ -217,6 +217,12 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	}
 	if err := sk.Close(); err != nil && sinkErr == nil {
 		sinkErr = err
+	}
+	if outFile != nil {
+		// A failed close can mean alerts never reached the disk.
+		if err := outFile.Close(); err != nil && sinkErr == nil {
+			sinkErr = err
+		}
 	}
 	if sinkErr != nil {
 		return fmt.Errorf("writing alerts: %w", sinkErr)
