@@ -37,10 +37,10 @@ const topUsage = `reposentry finds attackers and insiders collecting source code
 sign-ins and the directory.
 
 Usage:
-  reposentry hunt [--format table|jsonl] [--config FILE] [--rules DIR] [--out FILE] [--stats FILE] PATH...
+  reposentry hunt [--format table|jsonl] [--config FILE] [--rules DIR] [--state DIR] [--out FILE] [--stats FILE] PATH...
   reposentry simulate --users N --days D --seed S --out DIR
-  reposentry evaluate --labels FILE [--benign FILE] [--meta FILE] ALERTS.jsonl
-  reposentry bench [--users N] [--days D] [--seed S]
+  reposentry evaluate --labels FILE [--benign FILE] [--format table|json] ALERTS.jsonl
+  reposentry bench [--users N] [--days D] [--seed S] [--data DIR] [--config FILE]
   reposentry rules list|validate|test [DIR...]
 
 Run "reposentry COMMAND -h" for a command's flags.
