@@ -2,14 +2,12 @@ package github
 
 import (
 	"testing"
-	"unsafe"
+
+	"github.com/reposentry/reposentry/parser/parsertest"
 
 	"github.com/reposentry/reposentry"
-	"github.com/reposentry/reposentry/parser"
 	"github.com/valyala/fastjson"
 )
-
-func unsafeData(s string) *byte { return unsafe.StringData(s) }
 
 func FuzzGitHub(f *testing.F) {
 	for _, s := range []string{
@@ -25,25 +23,6 @@ func FuzzGitHub(f *testing.F) {
 	p := New()
 	var fp fastjson.Parser
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := fp.ParseBytes(data)
-		if err != nil {
-			return
-		}
-		sniffed := p.Sniff(v)
-		_, _ = p.TimeOf(v)
-		var ev reposentry.Event
-		err = p.Parse(v, data, &ev)
-		if err != nil {
-			if r, ok := err.(*parser.Rejection); !ok || r.Reason == "" || r.Err == nil {
-				t.Fatalf("Parse error %v is not a complete rejection", err)
-			}
-			return
-		}
-		if ev.Time.IsZero() || ev.Action == "" || ev.ID.IsZero() || ev.Platform != reposentry.PlatformGitHub {
-			t.Fatalf("accepted incomplete event %+v (sniffed %v)", ev, sniffed)
-		}
-		if len(ev.ID.String()) > reposentry.MaxEventIDLen {
-			t.Fatalf("id too long: %q", ev.ID.String())
-		}
+		parsertest.CheckObject(t, p, reposentry.PlatformGitHub, &fp, data)
 	})
 }

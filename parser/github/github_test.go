@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/reposentry/reposentry/parser/parsertest"
 
@@ -402,3 +403,5 @@ func TestLearnedActionsAreBounded(t *testing.T) {
 		t.Errorf("learned %d actions, bound is %d", len(p.learned), maxLearned)
 	}
 }
+
+func unsafeData(s string) *byte { return unsafe.StringData(s) }

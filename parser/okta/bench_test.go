@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reposentry/reposentry/parser/parsertest"
+
 	"github.com/reposentry/reposentry"
-	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/source"
 )
 
@@ -42,24 +43,7 @@ func benchRecords() []source.Record {
 }
 
 func BenchmarkOkta(b *testing.B) {
-	p := newParser()
-	recs := benchRecords()
-	var size int
-	for _, r := range recs {
-		size += len(r.Data)
-	}
-	dst := make([]reposentry.Event, 0, 4)
-	var rejected int
-	reject := func(parser.Rejection) { rejected++ }
-	b.SetBytes(int64(size / len(recs)))
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		dst = p.Parse(recs[i%len(recs)], dst[:0], reject)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	if rejected != 0 {
-		b.Fatalf("%d benchmark records rejected", rejected)
-	}
+	parsertest.BenchParse(b, newParser(), benchRecords())
 }
 
 func TestParseZeroAllocWhenWarm(t *testing.T) {

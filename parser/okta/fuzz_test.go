@@ -6,8 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/reposentry/reposentry/parser/parsertest"
+
 	"github.com/reposentry/reposentry"
-	"github.com/reposentry/reposentry/parser"
 	"github.com/valyala/fastjson"
 )
 
@@ -34,31 +35,6 @@ func FuzzOkta(f *testing.F) {
 	p := New()
 	var fp fastjson.Parser
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := fp.ParseBytes(data)
-		if err != nil {
-			return
-		}
-		sniffed := p.Sniff(v)
-		tm, timeOK := p.TimeOf(v)
-		var ev reposentry.Event
-		err = p.Parse(v, data, &ev)
-		if err != nil {
-			if r, ok := err.(*parser.Rejection); !ok || r.Reason == "" || r.Err == nil {
-				t.Fatalf("Parse error %v is not a complete rejection", err)
-			}
-			return
-		}
-		if ev.Time.IsZero() || ev.Action == "" || ev.ID.IsZero() || ev.Platform != reposentry.PlatformOkta {
-			t.Fatalf("accepted incomplete event %+v (sniffed %v)", ev, sniffed)
-		}
-		if !timeOK || !tm.Equal(ev.Time) {
-			t.Fatalf("TimeOf = %v, %v; Parse gave %v", tm, timeOK, ev.Time)
-		}
-		if len(ev.ID.String()) > reposentry.MaxEventIDLen {
-			t.Fatalf("id too long: %q", ev.ID.String())
-		}
-		if ev.SourceIP.IsValid() && ev.SourceIP.Zone() != "" {
-			t.Fatalf("zoned address %v kept", ev.SourceIP)
-		}
+		parsertest.CheckObject(t, p, reposentry.PlatformOkta, &fp, data)
 	})
 }

@@ -211,3 +211,65 @@ func MustParseObject(t testing.TB, pl parser.Platform, obj string) reposentry.Ev
 	}
 	return ev
 }
+
+// TimedPlatform is a platform that can also read an object's time alone,
+// as the pre-scan does.
+type TimedPlatform interface {
+	parser.Platform
+	parser.Timer
+}
+
+// CheckObject is the invariant every platform's fuzz target asserts for one
+// input: data that is not JSON is skipped; otherwise Parse either rejects it
+// with a complete Rejection, or yields an event of platform with a time, an
+// action, an id that fits, no zoned address, and the time TimeOf reads.
+func CheckObject(t *testing.T, pl TimedPlatform, platform reposentry.Platform, fp *fastjson.Parser, data []byte) {
+	t.Helper()
+	v, err := fp.ParseBytes(data)
+	if err != nil {
+		return
+	}
+	sniffed := pl.Sniff(v)
+	tm, timeOK := pl.TimeOf(v)
+	var ev reposentry.Event
+	if err := pl.Parse(v, data, &ev); err != nil {
+		if r, ok := err.(*parser.Rejection); !ok || r.Reason == "" || r.Err == nil {
+			t.Fatalf("Parse error %v is not a complete rejection", err)
+		}
+		return
+	}
+	if ev.Time.IsZero() || ev.Action == "" || ev.ID.IsZero() || ev.Platform != platform {
+		t.Fatalf("accepted incomplete event %+v (sniffed %v)", ev, sniffed)
+	}
+	if !timeOK || !tm.Equal(ev.Time) {
+		t.Fatalf("TimeOf = %v, %v; Parse gave %v", tm, timeOK, ev.Time)
+	}
+	if len(ev.ID.String()) > reposentry.MaxEventIDLen {
+		t.Fatalf("id too long: %q", ev.ID.String())
+	}
+	if ev.SourceIP.IsValid() && ev.SourceIP.Zone() != "" {
+		t.Fatalf("zoned address %v kept", ev.SourceIP)
+	}
+}
+
+// BenchParse measures p over recs, one record a loop, reporting bytes,
+// allocations and events per second; a rejected record fails the benchmark,
+// since benchmark data must be valid.
+func BenchParse(b *testing.B, p *parser.Parser, recs []source.Record) {
+	var size int
+	for _, r := range recs {
+		size += len(r.Data)
+	}
+	dst := make([]reposentry.Event, 0, 4)
+	var rejected int
+	reject := func(parser.Rejection) { rejected++ }
+	b.SetBytes(int64(size / len(recs)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		dst = p.Parse(recs[i%len(recs)], dst[:0], reject)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if rejected != 0 {
+		b.Fatalf("%d benchmark records rejected", rejected)
+	}
+}
