@@ -72,11 +72,16 @@ type Signal struct {
 	Observed string `json:"observed"`
 	Baseline string `json:"baseline,omitempty"`
 	// Explanation is one or two sentences an analyst can act on.
-	Explanation string         `json:"explanation"`
-	Entity      Entity         `json:"entity"`
-	FirstSeen   time.Time      `json:"first_seen"`
-	EventIDs    []string       `json:"event_ids,omitempty"`
-	Evidence    map[string]any `json:"evidence,omitempty"`
+	Explanation string `json:"explanation"`
+	Entity      Entity `json:"entity"`
+	// Credential is the credential the entity used, "<kind>:<key>"
+	// ("pat_classic:<hashed_token>"); the engine fills it from the event
+	// being processed when the detector leaves it empty, so that risk
+	// accumulates per credential as well as per identity.
+	Credential string         `json:"credential,omitempty"`
+	FirstSeen  time.Time      `json:"first_seen"`
+	EventIDs   []string       `json:"event_ids,omitempty"`
+	Evidence   map[string]any `json:"evidence,omitempty"`
 }
 
 // Alert is what reaches an analyst: one per entity per incident, updated as

@@ -355,6 +355,9 @@ type Event struct {
 	Disabled bool
 	// RepoTags are the sensitivity tags of Repo, from configuration.
 	RepoTags RepoTags
+	// Department is the identity's peer group in the directory (its
+	// department, else its first OU); empty without a directory.
+	Department string
 
 	// Raw is the original JSON object, so rules can reach fields the
 	// normalized event does not carry. Valid only during processing.

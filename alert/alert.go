@@ -39,13 +39,17 @@ type Config struct {
 	// read from one is worse than either. Nil means the default,
 	// first_seen_location; an empty list turns this off.
 	ContextRules []string `yaml:"context_rules"`
+	// Accumulation is risk accumulated per identity and credential across
+	// incidents, decaying over time.
+	Accumulation Accumulation `yaml:"accumulation"`
 }
 
 // DefaultConfig returns the defaults: a 2 h incident gap, alerts from medium
 // up, and low signals alerting only once their combined risk reaches 60.
 func DefaultConfig() Config {
 	return Config{IncidentGap: 2 * time.Hour, MinSeverity: reposentry.SeverityMedium, RiskThreshold: 60,
-		MaxEventIDs: 500, MaxSignals: 100, ContextRules: []string{RuleFirstSeenLocation}}
+		MaxEventIDs: 500, MaxSignals: 100, ContextRules: []string{RuleFirstSeenLocation},
+		Accumulation: DefaultAccumulation()}
 }
 
 // RuleFirstSeenLocation is the detect package's rule id of reads from a new
@@ -63,7 +67,7 @@ func (c Config) Validate() error {
 	case c.MaxEventIDs < 0 || c.MaxSignals < 0:
 		return fmt.Errorf("alert.max_event_ids (%d) and alert.max_signals (%d) must not be negative", c.MaxEventIDs, c.MaxSignals)
 	}
-	return nil
+	return c.Accumulation.validate()
 }
 
 // incident is the open evidence about one entity.
@@ -71,6 +75,9 @@ type incident struct {
 	key     string
 	signals []reposentry.Signal
 	last    time.Time // latest signal time, which the gap is measured from
+	// idCross and credCross are the highest accumulated-risk crossings of
+	// the entity and of a credential it used during the incident.
+	idCross, credCross *crossing
 }
 
 // Aggregator merges signals into alerts. It is not safe for concurrent use.
@@ -78,6 +85,8 @@ type Aggregator struct {
 	cfg    Config
 	open   map[string]*incident
 	closed []*incident // closed by Add, waiting for the next Advance or Flush
+	acc    *accumulator
+	swept  time.Time // event time of the accumulator's last sweep
 }
 
 // New returns an aggregator; zero durations and counts in cfg take their
@@ -99,7 +108,7 @@ func New(cfg Config) *Aggregator {
 	if cfg.ContextRules == nil {
 		cfg.ContextRules = d.ContextRules
 	}
-	return &Aggregator{cfg: cfg, open: make(map[string]*incident)}
+	return &Aggregator{cfg: cfg, open: make(map[string]*incident), acc: newAccumulator(cfg.Accumulation)}
 }
 
 // Add records a signal. A signal more than IncidentGap after the entity's
@@ -119,6 +128,13 @@ func (a *Aggregator) Add(s reposentry.Signal) {
 	if s.Time.After(inc.last) {
 		inc.last = s.Time
 	}
+	id, cred := a.acc.add(s)
+	if id != nil && (inc.idCross == nil || id.score > inc.idCross.score) {
+		inc.idCross = id
+	}
+	if cred != nil && (inc.credCross == nil || cred.score > inc.credCross.score) {
+		inc.credCross = cred
+	}
 }
 
 // Advance closes the incidents idle for longer than IncidentGap at event time
@@ -126,6 +142,10 @@ func (a *Aggregator) Add(s reposentry.Signal) {
 func (a *Aggregator) Advance(now time.Time, out func(reposentry.Alert)) {
 	done := a.closed
 	a.closed = nil
+	if now.Sub(a.swept) >= time.Hour {
+		a.acc.sweep(now)
+		a.swept = now
+	}
 	for k, inc := range a.open {
 		if now.Sub(inc.last) > a.cfg.IncidentGap {
 			done = append(done, inc)
@@ -150,7 +170,7 @@ func (a *Aggregator) Flush(out func(reposentry.Alert)) {
 func (a *Aggregator) emit(done []*incident, out func(reposentry.Alert)) {
 	alerts := make([]reposentry.Alert, 0, len(done))
 	for _, inc := range done {
-		if al, ok := a.build(inc.signals); ok {
+		if al, ok := a.build(inc); ok {
 			alerts = append(alerts, al)
 		}
 	}
@@ -187,9 +207,12 @@ func CombinedRisk(signals []reposentry.Signal) int {
 	return min(100, int(math.Round(100*(1-miss))))
 }
 
-// build turns an incident's signals into an alert, reporting false when the
-// incident does not deserve one.
-func (a *Aggregator) build(signals []reposentry.Signal) (reposentry.Alert, bool) {
+// build turns an incident into an alert, reporting false when the incident
+// does not deserve one: its own signals alert, or else the risk its entity
+// (or a shared credential) accumulated across incidents crossed the
+// threshold during it.
+func (a *Aggregator) build(inc *incident) (reposentry.Alert, bool) {
+	signals := inc.signals
 	ranked := slices.Clone(signals)
 	slices.SortStableFunc(ranked, bySeverity)
 	top := ranked[0]
@@ -197,6 +220,12 @@ func (a *Aggregator) build(signals []reposentry.Signal) (reposentry.Alert, bool)
 	sev := top.Severity
 	if sev < a.cfg.MinSeverity {
 		if risk < a.cfg.RiskThreshold {
+			switch {
+			case inc.idCross != nil:
+				return a.accumulated(inc, inc.idCross), true
+			case inc.credCross != nil && inc.credCross.shared:
+				return a.accumulated(inc, inc.credCross), true
+			}
 			return reposentry.Alert{}, false
 		}
 		// Weak signals that add up are worth the same look as one
@@ -268,7 +297,71 @@ func (a *Aggregator) build(signals []reposentry.Signal) (reposentry.Alert, bool)
 		al.Evidence["raised_by_context"] = true
 		al.Explanation += fmt.Sprintf(" Severity raised to %s by context (%s).", sev, strings.Join(a.contextIn(ranked), ", "))
 	}
+	if x := inc.idCross; x != nil && x.before(inc.signals) {
+		// The incident alerts anyway: what the entity accumulated before
+		// it is context, and raises the severity when it is high.
+		ev, words := x.describe(a.acc.cfg.HalfLife)
+		al.Evidence["accumulated_risk"] = ev
+		al.Explanation += fmt.Sprintf(" Accumulated risk across incidents: %.0f (%s).", x.score, words)
+		if s := severityOfRisk(x.score, a.acc.cfg.Threshold); s > al.Severity {
+			al.Severity = s
+		}
+	}
 	return al, true
+}
+
+// accumulated builds the alert for an entity whose accumulated risk crossed
+// the threshold during inc, listing every contributing rule's strongest
+// signal with what it saw against what is normal.
+func (a *Aggregator) accumulated(inc *incident, x *crossing) reposentry.Alert {
+	cfg := a.acc.cfg
+	evidence, words := x.describe(cfg.HalfLife)
+	var signals []reposentry.Signal
+	first := inc.signals[0].Time
+	for _, c := range x.rules {
+		signals = append(signals, c.best)
+		if c.first.Before(first) {
+			first = c.first
+		}
+	}
+	for _, s := range inc.signals {
+		if !slices.ContainsFunc(signals, func(o reposentry.Signal) bool { return o.Rule == s.Rule && o.Time.Equal(s.Time) }) {
+			signals = append(signals, s)
+		}
+	}
+	slices.SortStableFunc(signals, func(p, q reposentry.Signal) int { return p.Time.Compare(q.Time) })
+	if len(signals) > a.cfg.MaxSignals {
+		signals = signals[len(signals)-a.cfg.MaxSignals:]
+	}
+	al := reposentry.Alert{
+		Rule: RuleAccumulatedRisk, Title: "Risk accumulated across incidents",
+		Severity: severityOfRisk(x.score, cfg.Threshold), Risk: int(math.Round(x.score)),
+		Entity:    reposentry.Entity{Type: x.entity.Type, ID: x.entity.ID},
+		FirstSeen: first.UTC(), LastSeen: inc.last.UTC(), Signals: signals,
+	}
+	seenID := map[string]bool{}
+	for _, s := range signals {
+		al.Techniques = union(al.Techniques, s.Techniques)
+		al.Tactics = union(al.Tactics, s.Tactics)
+		al.Entity.Accounts = union(al.Entity.Accounts, s.Entity.Accounts)
+		for _, id := range s.EventIDs {
+			if len(al.EventIDs) < a.cfg.MaxEventIDs && !seenID[id] {
+				seenID[id] = true
+				al.EventIDs = append(al.EventIDs, id)
+			}
+		}
+	}
+	sum := sha256.Sum256([]byte(al.Entity.Type + "\x00" + al.Entity.ID + "\x00" +
+		x.at.UTC().Format(time.RFC3339Nano) + "\x00" + al.Rule))
+	al.ID = hex.EncodeToString(sum[:16])
+	who := "Identity " + x.entity.ID
+	if x.entity.Type == "credential" {
+		who = "Credential " + x.entity.ID + ", shared by several identities,"
+	}
+	al.Explanation = fmt.Sprintf("%s accumulated risk %.0f (threshold %d, halving every %s) from %d rules, none alerting on its own: %s.",
+		who, x.score, cfg.Threshold, cfg.HalfLife, len(x.rules), words)
+	al.Evidence = map[string]any{"accumulated_risk": evidence, "signal_count": len(inc.signals)}
+	return al
 }
 
 // raise returns the severity context signals give the incident: one above

@@ -516,3 +516,54 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("DefaultConfig() = %+v, want the Default constants", d)
 	}
 }
+
+// entityDetector emits one signal per event about the entity its table row
+// names, with the credential the row presets, for TestSignalCredential.
+type entityDetector struct {
+	entity, cred string
+}
+
+func (d *entityDetector) Name() string { return "test.entity" }
+
+func (d *entityDetector) Process(ev *reposentry.Event, emit func(reposentry.Signal)) {
+	id := d.entity
+	if id == "" {
+		id = ev.ActorKey()
+	}
+	emit(reposentry.Signal{Rule: d.Name(), Time: ev.Time, Entity: reposentry.Entity{ID: id}, Credential: d.cred})
+}
+
+func (d *entityDetector) Advance(time.Time, func(reposentry.Signal)) {}
+
+// TestSignalCredential: the engine names the event's credential on signals
+// about the event's actor, and only then.
+func TestSignalCredential(t *testing.T) {
+	tests := []struct {
+		name   string
+		cred   reposentry.Credential
+		entity string // the signal's entity; empty: the event's actor
+		preset string
+		want   string
+	}{
+		{"hashed token", reposentry.Credential{Kind: reposentry.CredentialPATClassic, ID: "42", Hash: "abc="}, "", "", "pat_classic:abc="},
+		{"token id only", reposentry.Credential{Kind: reposentry.CredentialPATFineGrained, ID: "42"}, "", "", "pat_fine_grained:42"},
+		{"ssh key", reposentry.Credential{Kind: reposentry.CredentialSSHKey, ID: "SHA256:k"}, "", "", "ssh_key:SHA256:k"},
+		{"app tokens rotate hourly", reposentry.Credential{Kind: reposentry.CredentialApp, ID: "7"}, "", "", ""},
+		{"browser session", reposentry.Credential{Kind: reposentry.CredentialSession}, "", "", ""},
+		{"signal about someone else", reposentry.Credential{Kind: reposentry.CredentialPATClassic, ID: "42"}, "bob", "", ""},
+		{"detector's own credential kept", reposentry.Credential{Kind: reposentry.CredentialPATClassic, ID: "42"}, "", "ssh_key:x", "ssh_key:x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []reposentry.Signal
+			e := New(Config{}, []Detector{&entityDetector{entity: tc.entity, cred: tc.preset}}, func(s reposentry.Signal) { got = append(got, s) })
+			ev := mkEvent(reposentry.PlatformGitHub, "d1", t0)
+			ev.Actor.Login, ev.Identity, ev.Credential = "alice-gh", "alice", tc.cred
+			e.Push(&ev)
+			e.Flush()
+			if len(got) != 1 || got[0].Credential != tc.want {
+				t.Fatalf("signals %+v, want one with credential %q", got, tc.want)
+			}
+		})
+	}
+}

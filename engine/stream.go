@@ -70,6 +70,7 @@ type Engine struct {
 	last     int64 // newest event time processed
 	first    int64 // earliest event time accepted
 	stats    Stats
+	cur      *reposentry.Event // the event being processed, for emit
 }
 
 // Stats counts what the engine did.
@@ -140,6 +141,9 @@ func New(cfg Config, detectors []Detector, emit func(reposentry.Signal)) *Engine
 	// allocates nothing per event.
 	e.emit = func(s reposentry.Signal) {
 		e.stats.Signals++
+		if s.Credential == "" && e.cur != nil {
+			s.Credential = credentialOf(e.cur, s.Entity.ID)
+		}
 		if emit != nil {
 			emit(s)
 		}
@@ -244,9 +248,23 @@ func (e *Engine) process(ev *reposentry.Event, t int64) {
 		e.last = t
 	}
 	e.stats.Processed++
+	e.cur = ev
 	for _, d := range e.detectors {
 		d.Process(ev, e.emit)
 	}
+	e.cur = nil
+}
+
+// credentialOf names the credential ev used, as "<kind>:<key>", for a signal
+// about entity raised while processing ev: the risk stage accumulates risk
+// per credential as well as per identity. Empty when the signal is about
+// someone else, for sessions, and for app tokens, which rotate hourly.
+func credentialOf(ev *reposentry.Event, entity string) string {
+	k := ev.Credential.Key()
+	if k == "" || ev.Credential.Kind == reposentry.CredentialApp || entity != ev.ActorKey() {
+		return ""
+	}
+	return ev.Credential.Kind.String() + ":" + k
 }
 
 func (e *Engine) advance(now int64) {

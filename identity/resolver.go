@@ -50,7 +50,13 @@ type Resolver struct {
 	resolved  map[string]bool     // identities that are people, not bare accounts
 	// status caches each identity's privilege and directory state, so
 	// enriching an event does not look the identity up again.
-	status map[string]idStatus
+	status map[string]idState
+}
+
+// idState is what the directory and configuration say about an identity.
+type idState struct {
+	st   idStatus
+	dept string // peer group: directory department, else the user's first OU
 }
 
 // idStatus is what the directory and configuration say about an identity.
@@ -99,7 +105,7 @@ func (r *Resolver) reset(s *directory.Snapshot) {
 	r.accounts = make(map[accountKey]*account, 256)
 	r.byKey = make(map[string]*account, 256)
 	r.hints = make(map[string]string, 256)
-	r.status = make(map[string]idStatus, 256)
+	r.status = make(map[string]idState, 256)
 }
 
 func (r *Resolver) directory() *directory.Snapshot {
@@ -152,7 +158,7 @@ func (r *Resolver) Resolve(platform reposentry.Platform, login, hint string) (id
 // Privileged reports whether identity is privileged in the directory or by
 // configuration. It allocates nothing once the identity has been seen.
 func (r *Resolver) Privileged(identity string) bool {
-	return r.statusOf(identity)&statusPrivileged != 0
+	return r.statusOf(identity).st&statusPrivileged != 0
 }
 
 // Disabled reports whether identity's directory account is disabled
@@ -160,16 +166,24 @@ func (r *Resolver) Privileged(identity string) bool {
 // the directory does not know, or a run without a directory, is not
 // disabled. It allocates nothing once the identity has been seen.
 func (r *Resolver) Disabled(identity string) bool {
-	return r.statusOf(identity)&statusDisabled != 0
+	return r.statusOf(identity).st&statusDisabled != 0
+}
+
+// Department returns identity's peer group in the directory: its department
+// attribute, else the first organisational unit of its DN; empty when the
+// directory does not know it.
+func (r *Resolver) Department(identity string) string {
+	return r.statusOf(identity).dept
 }
 
 // statusOf returns identity's cached status, computing it on first sight.
-func (r *Resolver) statusOf(identity string) idStatus {
+func (r *Resolver) statusOf(identity string) idState {
 	s := r.directory()
 	if st, ok := r.status[identity]; ok {
 		return st
 	}
 	var st idStatus
+	var dept string
 	if r.privileged[identity] {
 		st |= statusPrivileged
 	}
@@ -181,13 +195,30 @@ func (r *Resolver) statusOf(identity string) idStatus {
 			if u.Disabled {
 				st |= statusDisabled
 			}
+			dept = peerGroupOf(u)
 		}
 	}
 	if len(r.status) >= r.max {
 		clear(r.status) // bounded like the other caches
 	}
-	r.status[strings.Clone(identity)] = st
-	return st
+	v := idState{st: st, dept: dept}
+	r.status[strings.Clone(identity)] = v
+	return v
+}
+
+// peerGroupOf returns u's department, else the first OU of its DN
+// ("CN=Ann,OU=Payments,OU=People,DC=corp" → "OU=Payments"): how
+// directories usually say which team someone is in.
+func peerGroupOf(u *directory.User) string {
+	if u.Department != "" {
+		return u.Department
+	}
+	for rdn := range strings.SplitSeq(u.DN, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(rdn), "="); ok && strings.EqualFold(k, "OU") {
+			return "OU=" + v
+		}
+	}
+	return ""
 }
 
 // Enrich sets ev.Identity from the actor and identity hint, raises
@@ -201,11 +232,12 @@ func (r *Resolver) statusOf(identity string) idStatus {
 func (r *Resolver) Enrich(ev *reposentry.Event) {
 	id, _ := r.Resolve(ev.Platform, ev.Actor.Login, ev.IdentityHint)
 	ev.Identity = id
-	st := r.statusOf(id)
-	if st&statusPrivileged != 0 {
+	v := r.statusOf(id)
+	if v.st&statusPrivileged != 0 {
 		ev.Privileged = true
 	}
-	ev.Disabled = st&statusDisabled != 0 && (r.snap.Fetched.IsZero() || !ev.Time.Before(r.snap.Fetched))
+	ev.Disabled = v.st&statusDisabled != 0 && (r.snap.Fetched.IsZero() || !ev.Time.Before(r.snap.Fetched))
+	ev.Department = v.dept
 }
 
 // Info describes identity: the accounts joined to it (by the mapping or

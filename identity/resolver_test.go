@@ -182,26 +182,27 @@ func TestEnrich(t *testing.T) {
 		ev             reposentry.Event
 		identity       string
 		priv, disabled bool
+		dept           string
 	}{
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "x"}, IdentityHint: "bob@corp.example"}, "bob@corp.example", true, false},
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}}, "ivan@corp.example", false, false},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "x"}, IdentityHint: "bob@corp.example"}, "bob@corp.example", true, false, "IT"},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}}, "ivan@corp.example", false, false, "Engineering"},
 		// Enrich never lowers a privilege set by an earlier enricher.
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Privileged: true}, "ivan@corp.example", true, false},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Privileged: true}, "ivan@corp.example", true, false, "Engineering"},
 		// dave's directory account is disabled (userAccountControl 514).
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "dave-gh"}, IdentityHint: "dave@corp.example"}, "dave@corp.example", true, true},
-		{reposentry.Event{Platform: reposentry.PlatformOkta, Actor: reposentry.Account{Login: "dave@corp.example"}}, "dave@corp.example", true, true},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "dave-gh"}, IdentityHint: "dave@corp.example"}, "dave@corp.example", true, true, "IT"},
+		{reposentry.Event{Platform: reposentry.PlatformOkta, Actor: reposentry.Account{Login: "dave@corp.example"}}, "dave@corp.example", true, true, "IT"},
 		// A reused event's stale flag is cleared for an enabled user.
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Disabled: true}, "ivan@corp.example", false, false},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "ivan"}, Disabled: true, Department: "stale"}, "ivan@corp.example", false, false, "Engineering"},
 		// Unknown to the directory: nothing is said, so not disabled.
-		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "stranger"}}, "github:stranger", false, false},
+		{reposentry.Event{Platform: reposentry.PlatformGitHub, Actor: reposentry.Account{Login: "stranger"}}, "github:stranger", false, false, ""},
 	}
 	for _, tc := range tests {
 		ev := tc.ev
 		ev.Time = snap.Fetched // the seed file's time: the snapshot speaks for it
 		r.Enrich(&ev)
-		if ev.Identity != tc.identity || ev.Privileged != tc.priv || ev.Disabled != tc.disabled {
-			t.Errorf("Enrich(%s/%s) = %q privileged %v disabled %v, want %q %v %v", ev.Actor.Login, ev.IdentityHint,
-				ev.Identity, ev.Privileged, ev.Disabled, tc.identity, tc.priv, tc.disabled)
+		if ev.Identity != tc.identity || ev.Privileged != tc.priv || ev.Disabled != tc.disabled || ev.Department != tc.dept {
+			t.Errorf("Enrich(%s/%s) = %q privileged %v disabled %v department %q, want %q %v %v %q", ev.Actor.Login, ev.IdentityHint,
+				ev.Identity, ev.Privileged, ev.Disabled, ev.Department, tc.identity, tc.priv, tc.disabled, tc.dept)
 		}
 	}
 	// Without a directory nobody is disabled.
@@ -209,6 +210,24 @@ func TestEnrich(t *testing.T) {
 	New(Config{}).Enrich(&ev)
 	if ev.Disabled {
 		t.Error("disabled without a directory")
+	}
+}
+
+// TestPeerGroupOf: the department when set, else the first OU of the DN.
+func TestPeerGroupOf(t *testing.T) {
+	for _, tc := range []struct {
+		u    directory.User
+		want string
+	}{
+		{directory.User{DN: "CN=Ann,OU=Payments,OU=People,DC=corp", Department: "Platform"}, "Platform"},
+		{directory.User{DN: "CN=Ann,OU=Payments,OU=People,DC=corp"}, "OU=Payments"},
+		{directory.User{DN: "cn=Ann, ou=Berlin ,dc=corp"}, "OU=Berlin"},
+		{directory.User{DN: "CN=Ann,CN=Users,DC=corp"}, ""},
+		{directory.User{}, ""},
+	} {
+		if got := peerGroupOf(&tc.u); got != tc.want {
+			t.Errorf("peerGroupOf(%q, %q) = %q, want %q", tc.u.DN, tc.u.Department, got, tc.want)
+		}
 	}
 }
 

@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,27 +36,33 @@ a temporary folder. Run it with GOMAXPROCS=1 for per-core figures.`
 
 // benchReport is what bench prints and writes with --json.
 type benchReport struct {
-	Data             string         `json:"data"`
-	Events           int64          `json:"events"`
-	Bytes            int64          `json:"bytes"`
-	Hunt             bench.Result   `json:"hunt"`
-	HuntPresorted    bench.Result   `json:"hunt_presorted"`
-	HuntGzip         bench.Result   `json:"hunt_gzip"`
-	HuntNoBaseline   bench.Result   `json:"hunt_no_baseline"`
-	HuntNoSigma      bench.Result   `json:"hunt_no_sigma"`
-	HuntFoundation   bench.Result   `json:"hunt_foundation_only"`
-	HuntNoEnrichment bench.Result   `json:"hunt_no_enrichment"`
-	Prescan          time.Duration  `json:"prescan_ns"`
-	Ceiling          bench.Result   `json:"ceiling"`
-	Naive            bench.Result   `json:"naive"`
-	HuntVsCeiling    float64        `json:"hunt_vs_ceiling"`
-	HuntVsNaive      float64        `json:"hunt_vs_naive"`
-	Identities       int            `json:"identities"`
-	StateBytes       int64          `json:"state_bytes"`
-	BytesPerIdentity float64        `json:"bytes_per_identity"`
-	PeakRSSBytes     int64          `json:"peak_rss_bytes"`
-	Alerts           map[string]int `json:"alerts_by_severity"`
-	GOMAXPROCS       int            `json:"gomaxprocs"`
+	Data             string        `json:"data"`
+	Events           int64         `json:"events"`
+	Bytes            int64         `json:"bytes"`
+	Hunt             bench.Result  `json:"hunt"`
+	HuntPresorted    bench.Result  `json:"hunt_presorted"`
+	HuntGzip         bench.Result  `json:"hunt_gzip"`
+	HuntNoBaseline   bench.Result  `json:"hunt_no_baseline"`
+	HuntNoSigma      bench.Result  `json:"hunt_no_sigma"`
+	HuntFoundation   bench.Result  `json:"hunt_foundation_only"`
+	HuntNoEnrichment bench.Result  `json:"hunt_no_enrichment"`
+	Prescan          time.Duration `json:"prescan_ns"`
+	Ceiling          bench.Result  `json:"ceiling"`
+	Naive            bench.Result  `json:"naive"`
+	HuntVsCeiling    float64       `json:"hunt_vs_ceiling"`
+	HuntVsNaive      float64       `json:"hunt_vs_naive"`
+	Identities       int           `json:"identities"`
+	StateBytes       int64         `json:"state_bytes"`
+	BytesPerIdentity float64       `json:"bytes_per_identity"`
+	// DetectionBytes is the part of StateBytes the detectors hold (their
+	// learnt state), by detection package; the rest is enrichment (the
+	// directory, identity joins, interned strings).
+	DetectionBytes map[string]int64 `json:"detection_bytes"`
+	// DetectionPerIdentity is the detectors' state per tracked identity.
+	DetectionPerIdentity float64        `json:"detection_bytes_per_identity"`
+	PeakRSSBytes         int64          `json:"peak_rss_bytes"`
+	Alerts               map[string]int `json:"alerts_by_severity"`
+	GOMAXPROCS           int            `json:"gomaxprocs"`
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -157,6 +168,14 @@ func runBench(ctx context.Context, inputs []source.Input, cfg config.Config) (be
 	if rep.Identities > 0 {
 		rep.BytesPerIdentity = float64(rep.StateBytes) / float64(rep.Identities)
 	}
+	rep.DetectionBytes = detectionBytes(st)
+	if rep.Identities > 0 {
+		var sum int64
+		for _, n := range rep.DetectionBytes {
+			sum += n
+		}
+		rep.DetectionPerIdentity = float64(sum) / float64(rep.Identities)
+	}
 	runtime.KeepAlive(st)
 
 	run := func(name string, in []source.Input, presorted bool, opts stackOptions, c config.Config) (bench.Result, error) {
@@ -224,6 +243,29 @@ func benchResult(name string, n int64, d time.Duration) bench.Result {
 	return r
 }
 
+// detectionBytes measures the heap each detection package holds in st by
+// releasing the detectors from last to first and collecting after each:
+// detectors of one package may share state, which is freed with the last
+// of them, so the figures are per package. st's detectors are gone after.
+func detectionBytes(st *stack) map[string]int64 {
+	out := map[string]int64{}
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	prev := m.HeapAlloc
+	st.pipeline.Detectors = nil
+	for i := len(st.detectors) - 1; i >= 0; i-- {
+		pkg := path.Base(reflect.TypeOf(st.detectors[i]).Elem().PkgPath())
+		st.detectors[i] = nil
+		st.detectors = st.detectors[:i]
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		out[pkg] += int64(prev) - int64(m.HeapAlloc)
+		prev = m.HeapAlloc
+	}
+	return out
+}
+
 func printBench(w io.Writer, r benchReport) {
 	fmt.Fprintf(w, "data: %s (%d events, %.1f MB of NDJSON), GOMAXPROCS=%d\n", r.Data, r.Events, float64(r.Bytes)/1e6, r.GOMAXPROCS)
 	for _, res := range []bench.Result{r.Hunt, r.HuntPresorted, r.HuntGzip, r.HuntNoBaseline, r.HuntNoSigma, r.HuntNoEnrichment, r.HuntFoundation, r.Ceiling, r.Naive} {
@@ -234,6 +276,12 @@ func printBench(w io.Writer, r benchReport) {
 		r.HuntVsCeiling, r.HuntVsNaive, ratio(r.Hunt, r.HuntNoBaseline), ratio(r.Hunt, r.HuntNoSigma), ratio(r.Hunt, r.HuntNoEnrichment))
 	fmt.Fprintf(w, "memory: %d identities, %.0f bytes of state per identity; peak RSS of the hunts %.0f MiB\n",
 		r.Identities, r.BytesPerIdentity, float64(r.PeakRSSBytes)/(1<<20))
+	pkgs := slices.Sorted(maps.Keys(r.DetectionBytes))
+	parts := make([]string, 0, len(pkgs))
+	for _, p := range pkgs {
+		parts = append(parts, fmt.Sprintf("%s %.0f", p, float64(r.DetectionBytes[p])/float64(max(r.Identities, 1))))
+	}
+	fmt.Fprintf(w, "detection state: %.0f bytes per identity (%s)\n", r.DetectionPerIdentity, strings.Join(parts, ", "))
 	b, _ := json.Marshal(r.Alerts)
 	fmt.Fprintf(w, "alerts: %s\n", b)
 }

@@ -141,7 +141,7 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	var states store.StateStore
 	if o.state != "" {
 		var note string
-		if states, note, err = openState(ctx, o.state, st.detectors); err != nil {
+		if states, note, err = openState(ctx, o.state, st.detectors, st.agg); err != nil {
 			return err
 		}
 		defer states.Close()
@@ -208,7 +208,7 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	st.flush()
 	if states != nil {
 		meta := store.Meta{SavedAt: time.Now(), EventsUntil: ps.Last, Events: ps.Events}
-		if err := saveState(ctx, states, st.detectors, meta); err != nil {
+		if err := saveState(ctx, states, st.detectors, meta, st.agg); err != nil {
 			return err
 		}
 	} else if ps.Events > 0 {

@@ -16,10 +16,14 @@ import (
 // stateFile is the embedded store's file inside the --state folder.
 const stateFile = "reposentry.db"
 
-// stateful returns the detectors' saved states keyed by StateKey, one
-// detector per key (detectors sharing a state share the key).
-func stateful(ds []engine.Detector) map[string]engine.Stateful {
+// stateful returns the saved states of the detectors and of more (the risk
+// stage) keyed by StateKey, one per key (detectors sharing a state share
+// the key).
+func stateful(ds []engine.Detector, more ...engine.Stateful) map[string]engine.Stateful {
 	out := map[string]engine.Stateful{}
+	for _, s := range more {
+		out[s.StateKey()] = s
+	}
 	for _, d := range ds {
 		if s, ok := d.(engine.Stateful); ok {
 			if _, seen := out[s.StateKey()]; !seen {
@@ -33,7 +37,7 @@ func stateful(ds []engine.Detector) map[string]engine.Stateful {
 // openState opens the state store in dir (created if missing) and loads
 // every detector's saved state into it. It returns the store to save into
 // at the end and a note for the summary: resumed from when, or a cold start.
-func openState(ctx context.Context, dir string, ds []engine.Detector) (store.StateStore, string, error) {
+func openState(ctx context.Context, dir string, ds []engine.Detector, more ...engine.Stateful) (store.StateStore, string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", fmt.Errorf("--state %s: %w", dir, err)
 	}
@@ -44,7 +48,7 @@ func openState(ctx context.Context, dir string, ds []engine.Detector) (store.Sta
 	}
 	var resumed store.Meta
 	loaded := 0
-	for key, d := range stateful(ds) {
+	for key, d := range stateful(ds, more...) {
 		data, meta, ok, err := st.Load(ctx, key)
 		if err != nil {
 			st.Close()
@@ -67,10 +71,10 @@ func openState(ctx context.Context, dir string, ds []engine.Detector) (store.Sta
 		resumed.SavedAt.UTC().Format(time.RFC3339), resumed.EventsUntil.UTC().Format(time.RFC3339)), nil
 }
 
-// saveState writes every detector's state in one transaction.
-func saveState(ctx context.Context, st store.StateStore, ds []engine.Detector, meta store.Meta) error {
+// saveState writes every detector's state, and more's, in one transaction.
+func saveState(ctx context.Context, st store.StateStore, ds []engine.Detector, meta store.Meta, more ...engine.Stateful) error {
 	states := map[string][]byte{}
-	for key, d := range stateful(ds) {
+	for key, d := range stateful(ds, more...) {
 		var buf bytes.Buffer
 		if err := d.SaveState(&buf); err != nil {
 			return fmt.Errorf("save state %s: %w", key, err)
