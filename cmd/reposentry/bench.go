@@ -24,15 +24,18 @@ import (
 	"github.com/reposentry/reposentry/source"
 )
 
-const benchUsage = `bench [--users N] [--days D] [--seed S] [--data DIR] [--json FILE]
+const benchUsage = `bench [--users N] [--days D] [--seed S] [--data DIR] [--with DIR]... [--json FILE]
 
 Measures, in one run over the same GitHub streaming files: hunt's end-to-end
 throughput (read, parse, enrich, detect, alert; on the files decompressed, and
 as delivered in gzip), a zero-allocation fastjson
 scan of the same bytes (the ceiling) and a naive baseline (encoding/json into
 maps plus one expression per rule); prints the ratios, memory per tracked
-identity and peak RSS. Without --data it first simulates an organisation into
-a temporary folder. Run it with GOMAXPROCS=1 for per-core figures.`
+identity and peak RSS. Memory is measured on a hunt of the GitHub files plus
+the --with folders (identity-provider logs, so every detector holds state).
+Without --data it first simulates an organisation into a temporary folder,
+and measures memory with its Okta and Entra logs. Run it with GOMAXPROCS=1 for
+per-core figures.`
 
 // benchReport is what bench prints and writes with --json.
 type benchReport struct {
@@ -69,6 +72,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fl := newFlagSet("bench", stderr, benchUsage)
 	var sim simulate.Config
 	var data, jsonOut, cfgPath string
+	var with []string
+	fl.Func("with", "also hunt this folder (Okta, Entra logs) when measuring memory (repeatable)", func(d string) error {
+		with = append(with, d)
+		return nil
+	})
 	fl.IntVar(&sim.Users, "users", 500, "identities to simulate")
 	fl.IntVar(&sim.Days, "days", 14, "days to simulate")
 	fl.Int64Var(&sim.Seed, "seed", 1, "simulation seed")
@@ -95,6 +103,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		// The streaming files only: the API pages repeat one day of them.
 		data = filepath.Join(dir, "github")
+		if len(with) == 0 {
+			with = []string{filepath.Join(dir, "okta"), filepath.Join(dir, "entra")}
+		}
 		if cfgPath == "" {
 			cfgPath = filepath.Join(dir, "reposentry.yaml")
 			yaml := fmt.Sprintf("identity_map: %s\ndirectory:\n  snapshot: %s\n",
@@ -114,7 +125,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	rep, err := runBench(ctx, inputs, cfg)
+	extra, err := source.Walk(with)
+	if err != nil {
+		return err
+	}
+	rep, err := runBench(ctx, inputs, extra, cfg)
 	if err != nil {
 		return err
 	}
@@ -126,7 +141,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func runBench(ctx context.Context, inputs []source.Input, cfg config.Config) (benchReport, error) {
+// runBench measures hunt over inputs (GitHub files) in its variants, the
+// references, and memory over inputs plus extra.
+func runBench(ctx context.Context, inputs, extra []source.Input, cfg config.Config) (benchReport, error) {
 	rep := benchReport{GOMAXPROCS: runtime.GOMAXPROCS(0), Alerts: map[string]int{}}
 
 	// The references parse decompressed bytes, so hunt is also measured on
@@ -142,11 +159,9 @@ func runBench(ctx context.Context, inputs []source.Input, cfg config.Config) (be
 		return rep, err
 	}
 
-	// Memory per identity is measured on the first run: the heap still
-	// reachable through enrichment and detections after a full collection.
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
+	if err := measureMemory(ctx, append(slices.Clone(plain), extra...), cfg, &rep); err != nil {
+		return rep, err
+	}
 	st, err := newStack(ctx, cfg, stackOptions{}, func(a reposentry.Alert) { rep.Alerts[a.Severity.String()]++ })
 	if err != nil {
 		return rep, err
@@ -161,22 +176,6 @@ func runBench(ctx context.Context, inputs []source.Input, cfg config.Config) (be
 	rep.Hunt = benchResult("hunt, NDJSON (pre-scan + ordered merge)", ps.Events, time.Since(t0))
 	rep.Prescan = ps.Prescan
 	rep.Events = ps.Events
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	rep.Identities = st.enrichment.resolver.Identities()
-	rep.StateBytes = int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	if rep.Identities > 0 {
-		rep.BytesPerIdentity = float64(rep.StateBytes) / float64(rep.Identities)
-	}
-	rep.DetectionBytes = detectionBytes(st)
-	if rep.Identities > 0 {
-		var sum int64
-		for _, n := range rep.DetectionBytes {
-			sum += n
-		}
-		rep.DetectionPerIdentity = float64(sum) / float64(rep.Identities)
-	}
-	runtime.KeepAlive(st)
 
 	run := func(name string, in []source.Input, presorted bool, opts stackOptions, c config.Config) (bench.Result, error) {
 		st, err := newStack(ctx, c, opts, func(reposentry.Alert) {})
@@ -241,6 +240,39 @@ func benchResult(name string, n int64, d time.Duration) bench.Result {
 		r.PerSecond = float64(n) / d.Seconds()
 	}
 	return r
+}
+
+// measureMemory hunts inputs and records the heap still reachable through
+// enrichment and detections after a full collection, per tracked identity,
+// and the detectors' share by package.
+func measureMemory(ctx context.Context, inputs []source.Input, cfg config.Config, rep *benchReport) error {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	st, err := newStack(ctx, cfg, stackOptions{}, func(reposentry.Alert) {})
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	if _, err := pipeline.Hunt(ctx, inputs, st.pipeline); err != nil {
+		return err
+	}
+	st.flush()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	rep.Identities = st.enrichment.resolver.Identities()
+	rep.StateBytes = int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	rep.DetectionBytes = detectionBytes(st)
+	if rep.Identities > 0 {
+		rep.BytesPerIdentity = float64(rep.StateBytes) / float64(rep.Identities)
+		var sum int64
+		for _, n := range rep.DetectionBytes {
+			sum += n
+		}
+		rep.DetectionPerIdentity = float64(sum) / float64(rep.Identities)
+	}
+	runtime.KeepAlive(st)
+	return nil
 }
 
 // detectionBytes measures the heap each detection package holds in st by

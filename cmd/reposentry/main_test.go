@@ -594,3 +594,45 @@ func TestHuntDirectoryUnreachable(t *testing.T) {
 		})
 	}
 }
+
+// TestBench runs the benchmark command on a small simulated organisation:
+// every variant hunts every event, and memory is reported per detection
+// package, including the session chains fed by the identity providers' logs.
+func TestBench(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	code, stdout, e := runCmd(t, "bench", "--users", "60", "--days", "8", "--json", out)
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, e)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("bench --json: %v", err)
+	}
+	if rep.Events == 0 || rep.Identities < 60 {
+		t.Fatalf("bench hunted %d events of %d identities", rep.Events, rep.Identities)
+	}
+	for _, r := range []struct {
+		name string
+		res  int
+	}{{"hunt", rep.Hunt.Events}, {"presorted", rep.HuntPresorted.Events}, {"gzip", rep.HuntGzip.Events},
+		{"no baseline", rep.HuntNoBaseline.Events}, {"foundation", rep.HuntFoundation.Events}, {"ceiling", rep.Ceiling.Events}} {
+		if int64(r.res) != rep.Events {
+			t.Errorf("%s run saw %d events, want %d", r.name, r.res, rep.Events)
+		}
+	}
+	for _, pkg := range []string{"detect", "baseline", "chain"} {
+		if rep.DetectionBytes[pkg] <= 0 {
+			t.Errorf("detection state of %s: %d bytes, want some (all: %v)", pkg, rep.DetectionBytes[pkg], rep.DetectionBytes)
+		}
+	}
+	if rep.DetectionPerIdentity <= 0 || rep.DetectionPerIdentity > rep.BytesPerIdentity {
+		t.Errorf("detection state %.0f B per identity of %.0f B in all", rep.DetectionPerIdentity, rep.BytesPerIdentity)
+	}
+	if !strings.Contains(stdout, "detection state: ") {
+		t.Errorf("bench output lacks the detection state line:\n%s", stdout)
+	}
+}
