@@ -26,13 +26,14 @@ import (
 	"github.com/reposentry/reposentry/engine"
 	"github.com/reposentry/reposentry/enrich"
 	"github.com/reposentry/reposentry/geo"
+	"github.com/reposentry/reposentry/novelty"
 	"github.com/reposentry/reposentry/repotag"
 	"github.com/reposentry/reposentry/source"
 	"go.yaml.in/yaml/v3"
 )
 
 // DetectionFamilies are the detection families the disable key can turn off.
-var DetectionFamilies = []string{"baseline", "chain", "sigma"}
+var DetectionFamilies = []string{"baseline", "novelty", "chain", "sigma"}
 
 // Disabled reports whether the detection family is turned off.
 func (c Config) Disabled(family string) bool { return slices.Contains(c.Disable, family) }
@@ -45,11 +46,14 @@ type Config struct {
 	Alert alert.Config `yaml:"alert"`
 	// Engine tunes event-time ordering, lateness and deduplication.
 	Engine engine.Config `yaml:"engine"`
-	// Disable turns detection families off: "baseline", "chain", "sigma"
-	// (the threshold detections of detect always run).
+	// Disable turns detection families off: "baseline", "novelty",
+	// "chain", "sigma" (the threshold detections of detect always run).
 	Disable []string `yaml:"disable"`
 	// Baseline tunes the behaviour baselines (days of history per identity).
 	Baseline baseline.Config `yaml:"baseline"`
+	// Novelty tunes first-seen tracking per credential and of the
+	// identity's clients and organisations.
+	Novelty novelty.Config `yaml:"novelty"`
 	// Chain tunes the cross-source detections over identity-provider
 	// sessions.
 	Chain chain.Config `yaml:"chain"`
@@ -145,6 +149,7 @@ func Default() Config {
 		Alert:    alert.DefaultConfig(),
 		Engine:   engine.DefaultConfig(),
 		Baseline: baseline.DefaultConfig(),
+		Novelty:  novelty.DefaultConfig(),
 		Chain:    chain.DefaultConfig(),
 		Bots:     bots,
 		Input:    InputConfig{MaxRecordBytes: source.DefaultMaxRecordBytes},
@@ -270,7 +275,7 @@ func (c Config) Validate() error {
 	for _, s := range []struct {
 		name string
 		v    any
-	}{{"detect", c.Detect}, {"alert", c.Alert}, {"engine", c.Engine}, {"baseline", c.Baseline}, {"chain", c.Chain}} {
+	}{{"detect", c.Detect}, {"alert", c.Alert}, {"engine", c.Engine}, {"baseline", c.Baseline}, {"novelty", c.Novelty}, {"chain", c.Chain}} {
 		if v, ok := s.v.(interface{ Validate() error }); ok {
 			if err := v.Validate(); err != nil {
 				if !strings.HasPrefix(err.Error(), s.name+".") {

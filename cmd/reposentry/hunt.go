@@ -18,6 +18,7 @@ import (
 	"github.com/reposentry/reposentry/detect"
 	"github.com/reposentry/reposentry/engine"
 	"github.com/reposentry/reposentry/intern"
+	"github.com/reposentry/reposentry/novelty"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/entra"
 	"github.com/reposentry/reposentry/parser/github"
@@ -307,6 +308,9 @@ func newStack(ctx context.Context, cfg config.Config, opts stackOptions, emit fu
 	}
 	if !opts.noBaseline {
 		st.detectors = append(st.detectors, baseline.New(cfg.Baseline))
+	}
+	if !opts.noBaseline && !cfg.Disabled("novelty") {
+		st.detectors = append(st.detectors, novelty.New(cfg.Novelty))
 	}
 	var rs *sigma.RuleSet
 	if !opts.noSigma {
