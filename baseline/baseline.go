@@ -27,26 +27,36 @@ const (
 	profileCap    = 1 << 14 // profile total past which counters are halved (decay)
 	minPeerDays   = 20      // peer member-days before a peer rate is trusted
 	peerDecayDays = 4096    // peer member-days past which counts are halved
+	// maxDepartments bounds the departments followed as peer populations;
+	// directories have dozens to hundreds.
+	maxDepartments = 4096
 )
 
-// known is a repository the identity read: a 64-bit FNV-1a hash of its name
-// (a collision only makes one read look known), the last day it was read
-// and on how many distinct days since it became known.
-type known struct {
-	h    uint64
-	last uint16
-	days uint16
+// known is a repository the identity read, packed into 64 bits so that an
+// identity's set costs 8 bytes a repository: the repository's hash (see
+// repoHash) in the high 47 bits, then a bit set once it was read on two
+// distinct days since it became known (routine), then the last day it was
+// read. Sorted by value, the set is sorted by hash.
+type known uint64
+
+const (
+	knownHashShift = 17
+	knownRoutine   = 1 << 16
+)
+
+func makeKnown(h uint64, routine bool, last uint16) known {
+	k := known(h<<knownHashShift | uint64(last))
+	if routine {
+		k |= knownRoutine
+	}
+	return k
 }
 
-// dayRec is one of the identity's days (its own day; see ident.tz).
-type dayRec struct {
-	day       uint16 // days since the unix epoch; 0 marks an empty record
-	reads     uint16 // all reads, for the automation rule (saturating)
-	newReads  uint16 // clones and archives of repositories not known
-	other     uint16 // new reads of repositories of unfamiliar groups
-	arch      uint8  // archive downloads among newReads (saturating)
-	otherArch uint8  // archive downloads among other (saturating)
-	offSent   bool   // off_hours signalled this day
+func (k known) hash() uint64  { return uint64(k) >> knownHashShift }
+func (k known) routine() bool { return k&knownRoutine != 0 }
+func (k known) last() uint16  { return uint16(k) }
+func (k known) withLast(day uint16, routine bool) known {
+	return makeKnown(k.hash(), routine, day)
 }
 
 // recentRead is a new read kept for the evidence of a signal. The repository
@@ -82,7 +92,8 @@ func (e *episode) raise(sev reposentry.Severity, day uint16) bool {
 }
 
 // waking follows an identity or credential that read again after
-// DormantDays of silence, for one day.
+// DormantDays of silence, for one day. It is allocated on waking and
+// dropped two days later (see wakeOver), so sleepers cost a nil pointer.
 type waking struct {
 	at    int64 // unix seconds of the first event after the silence; 0 none
 	gap   int64 // the silence, in seconds
@@ -93,7 +104,7 @@ type waking struct {
 
 // counting reports whether reads at t still count towards the waking.
 func (w *waking) counting(t int64) bool {
-	if w.at == 0 || w.done {
+	if w == nil || w.at == 0 || w.done {
 		return false
 	}
 	if t-w.at > secDay {
@@ -120,37 +131,66 @@ func (w *waking) see(h uint64, min int) bool {
 	return int(w.n) == min
 }
 
+// wakeOver reports whether a waking at w is over for good at t: its day
+// has passed, with a day's margin for late events (the engine's lateness is
+// minutes), so nothing can still read it and it may be dropped.
+func wakeOver(w *waking, t int64) bool { return w != nil && t-w.at > 2*secDay }
+
 // credRec is a credential followed for dormancy.
 type credRec struct {
 	last int64 // unix seconds
 	kind reposentry.CredentialKind
-	wake waking
+	wake *waking
 }
 
-// ident is the state kept per identity.
+// ident is the state kept per identity: about 420 bytes plus 8 a known
+// repository and 80 a new read of the current week kept for evidence.
+//
+// Day statistics are kept in arrays indexed by day modulo their length:
+// new reads for historyDays days (the robust statistics' history), the
+// counts only the week needs for weekDays days, and the read count only
+// for the current day. present marks which of the last historyDays days
+// were active; rollover clears the slots of the days it skips, so a slot
+// never holds an older day than its index says.
 type ident struct {
 	key        string
 	login      string
 	plat       reposentry.Platform
-	first      int64 // unix seconds
-	last       int64
-	activeDays uint16
-	curDay     uint16
 	tz         uint8 // hours after UTC midnight at which the identity's day starts
 	tzSet      bool
 	bot        bool // automation by actor type or credential kind
 	auto       bool // automation by behaviour
 	autoDays   uint8
+	offSent    bool   // off_hours signalled on the current day
+	reads      uint16 // all reads of the current day, for the automation rule (saturating)
+	activeDays uint16
+	curDay     uint16 // days since the unix epoch, in the identity's day
+	present    uint32 // bit day%historyDays: that day was active
+	hoursTotal uint32
+	first      int64 // unix seconds
+	last       int64
 	home       uint64 // peer group, refreshed at each day's end
 	known      []known
-	days       [historyDays]dayRec
-	hours      [weekHours]uint16
-	hoursTotal uint32
-	recent     [recentCap]recentRead
-	nRecent    uint32
+	recent     []recentRead // new reads of the last weekDays days, oldest first, at most recentCap
+	wake       *waking
 	vol, brd   episode
-	wake       waking
+	newReads   [historyDays]uint16 // clones and archives of repositories not known
+	other      [weekDays]uint16    // new reads of repositories of unfamiliar groups
+	arch       [weekDays]uint8     // archive downloads among newReads (saturating)
+	otherArch  [weekDays]uint8     // archive downloads among other (saturating)
+	hours      [weekHours]uint8    // hour-of-week profile, halved when a counter or the total is full
 }
+
+// Slots of day in the history and week arrays.
+func histSlot(day uint16) int { return int(day) % historyDays }
+func weekSlot(day uint16) int { return int(day) % weekDays }
+
+// active reports whether day, within the last historyDays days, was active.
+func (a *ident) active(day uint16) bool { return a.present&(1<<histSlot(day)) != 0 }
+
+// todayNew and todayOther are the current day's new and other reads.
+func (a *ident) todayNew() uint16   { return a.newReads[histSlot(a.curDay)] }
+func (a *ident) todayOther() uint16 { return a.other[weekSlot(a.curDay)] }
 
 func (a *ident) automated() bool { return a.bot || a.auto }
 
@@ -169,8 +209,10 @@ type detector struct {
 	repoGroup  map[uint64]uint64
 	groupName  map[uint64]string
 	peers      map[uint64]*peerStat
+	depts      map[string]*peerStat // by directory department, at most maxDepartments
 	lastSweep  int64
 	teamEvents bool
+	deptPeers  bool
 }
 
 // New returns the baseline detector. Zero settings take their defaults;
@@ -185,7 +227,9 @@ func New(cfg Config) engine.Detector {
 		repoGroup:  make(map[uint64]uint64, 64),
 		groupName:  make(map[uint64]string, 16),
 		peers:      make(map[uint64]*peerStat, 16),
+		depts:      make(map[string]*peerStat, 16),
 		teamEvents: *cfg.TeamEvents,
+		deptPeers:  *cfg.DepartmentPeers,
 	}
 }
 
@@ -206,7 +250,7 @@ func (d *detector) Process(ev *reposentry.Event, emit func(reposentry.Signal)) {
 	if a == nil {
 		a = &ident{key: key, first: t, last: t}
 		a.curDay = a.dayOf(t)
-		a.days[a.curDay%historyDays] = dayRec{day: a.curDay}
+		a.present = 1 << histSlot(a.curDay)
 		a.activeDays = 1
 		d.ids[key] = a
 	}
@@ -220,29 +264,29 @@ func (d *detector) Process(ev *reposentry.Event, emit func(reposentry.Signal)) {
 			a.bot, a.known = true, nil
 		}
 	}
+	if wakeOver(a.wake, t) {
+		a.wake = nil
+	}
 	if t-a.last >= d.dormSec {
-		a.wake = waking{at: t, gap: t - a.last}
+		a.wake = &waking{at: t, gap: t - a.last}
 	}
 	if day := a.dayOf(t); day > a.curDay {
-		d.rollover(a, day, t)
+		d.rollover(a, ev, day, t)
 	}
-	rec := &a.days[a.curDay%historyDays]
 	read := ev.Category.IsRead() && ev.Repo != ""
-	if read && !a.automated() && !rec.offSent && d.learned(a, t) && a.hoursTotal >= uint32(d.cfg.OffHoursMinEvents) {
+	if read && !a.automated() && !a.offSent && d.learned(a, t) && a.hoursTotal >= uint32(d.cfg.OffHoursMinEvents) {
 		if p := a.hourProb(t); p < d.cfg.OffHoursProb {
-			rec.offSent = true
+			a.offSent = true
 			emit(d.offHoursSignal(a, ev, p))
 		}
 	}
 	a.addHour(t)
 	if read {
-		if rec.reads < math.MaxUint16 {
-			rec.reads++
-		}
-		h := hashString(ev.Repo)
+		a.reads = sat16(a.reads)
+		h := repoHash(ev.Repo)
 		d.wakeRead(a, ev, h, t, emit)
 		if !a.automated() {
-			d.read(a, ev, h, t, rec, emit)
+			d.read(a, ev, h, t, emit)
 		}
 	}
 	d.credential(a, ev, t, read, emit)
@@ -286,17 +330,18 @@ func (d *detector) learned(a *ident, t int64) bool {
 	return int(a.activeDays) > d.cfg.LearningDays && t-a.first >= int64(d.cfg.LearningDays)*secDay
 }
 
-// rollover closes the identity's current day and opens day.
-func (d *detector) rollover(a *ident, day uint16, t int64) {
-	prev := &a.days[a.curDay%historyDays]
-	if prev.day == a.curDay {
-		if int(prev.reads) > d.cfg.AutomationReads && !a.automated() {
+// rollover closes the identity's current day and opens day. ev is the
+// event that opened it: its department is the identity's current one.
+func (d *detector) rollover(a *ident, ev *reposentry.Event, day uint16, t int64) {
+	if a.active(a.curDay) {
+		if int(a.reads) > d.cfg.AutomationReads && !a.automated() {
 			a.autoDays++
 			if int(a.autoDays) >= d.cfg.AutomationDays {
 				a.auto, a.known = true, nil
 			}
 		}
 		if !a.automated() && d.learned(a, t) {
+			wide := int(a.todayOther()) >= d.cfg.BreadthMin
 			a.home = d.homeGroup(a)
 			if a.home != 0 {
 				ps := d.peers[a.home]
@@ -304,24 +349,99 @@ func (d *detector) rollover(a *ident, day uint16, t int64) {
 					ps = &peerStat{}
 					d.peers[a.home] = ps
 				}
-				ps.days++
-				if int(prev.other) >= d.cfg.BreadthMin {
-					ps.hits++
-				}
-				if ps.days > peerDecayDays {
-					ps.days, ps.hits = ps.days/2, ps.hits/2
-				}
+				ps.count(wide)
+			}
+			if ps := d.deptStat(ev.Department, true); ps != nil {
+				ps.count(wide)
 			}
 		}
 	}
+	// Clear the slots of the days skipped and of the new day.
+	for k := 1; k <= min(int(day)-int(a.curDay), historyDays); k++ {
+		dd := a.curDay + uint16(k)
+		a.newReads[histSlot(dd)] = 0
+		a.present &^= 1 << histSlot(dd)
+		if k <= weekDays {
+			w := weekSlot(dd)
+			a.other[w], a.arch[w], a.otherArch[w] = 0, 0, 0
+		}
+	}
 	a.curDay = day
-	a.days[day%historyDays] = dayRec{day: day}
+	a.present |= 1 << histSlot(day)
+	a.reads, a.offSent = 0, false
+	a.pruneRecent()
 	if a.activeDays < math.MaxUint16 {
 		a.activeDays++
 	}
 	if !a.tzSet && int(a.activeDays) > d.cfg.LearningDays {
 		a.tz, a.tzSet = a.quietHour(), true
 	}
+}
+
+// count adds a member-day, wide when the member read widely that day.
+func (ps *peerStat) count(wide bool) {
+	ps.days++
+	if wide {
+		ps.hits++
+	}
+	if ps.days > peerDecayDays {
+		ps.days, ps.hits = ps.days/2, ps.hits/2
+	}
+}
+
+// deptStat returns the peer statistics of department dept: nil when dept
+// is empty, department peers are off, or (with add false) it has none yet.
+// Past maxDepartments departments, new ones are not followed.
+func (d *detector) deptStat(dept string, add bool) *peerStat {
+	if dept == "" || !d.deptPeers {
+		return nil
+	}
+	ps := d.depts[dept]
+	if ps == nil && add && len(d.depts) < maxDepartments {
+		ps = &peerStat{}
+		d.depts[strings.Clone(dept)] = ps // the event's string may pin a larger buffer
+	}
+	return ps
+}
+
+// pruneRecent drops the evidence no signal can show any more: reads before
+// the current week (volume and breadth show the week, dormancy the day of
+// waking). It frees the buffer when empty and shrinks it when mostly unused.
+func (a *ident) pruneRecent() {
+	from := int(a.curDay) - weekDays + 1
+	i := 0
+	for i < len(a.recent) && int(a.recent[i].day) < from {
+		i++
+	}
+	if i == 0 {
+		return
+	}
+	n := len(a.recent) - i
+	switch {
+	case n == 0:
+		a.recent = nil
+	case 2*n <= cap(a.recent):
+		a.recent = append([]recentRead(nil), a.recent[i:]...)
+	default:
+		a.recent = a.recent[:copy(a.recent, a.recent[i:])]
+	}
+}
+
+// keepRecent remembers r for evidence, forgetting the oldest past
+// recentCap. The buffer grows one size at a time (1, 2, 4, 8, recentCap),
+// since most identities keep none or one.
+func (a *ident) keepRecent(r recentRead) {
+	if len(a.recent) == recentCap {
+		copy(a.recent, a.recent[1:])
+		a.recent[recentCap-1] = r
+		return
+	}
+	if len(a.recent) == cap(a.recent) {
+		g := make([]recentRead, len(a.recent), min(recentCap, max(1, 2*len(a.recent))))
+		copy(g, a.recent)
+		a.recent = g
+	}
+	a.recent = append(a.recent, r)
 }
 
 // quietHour estimates where the identity's day starts: the middle of its
@@ -355,15 +475,26 @@ func hourOfWeek(t int64) int {
 	return int(h)
 }
 
+// addHour counts an event in t's hour of the week. The profile decays by
+// halving every counter when one of them or the total is full, which keeps
+// the shares and lets old habits fade.
 func (a *ident) addHour(t int64) {
-	a.hours[hourOfWeek(t)]++
+	h := hourOfWeek(t)
+	if a.hours[h] == math.MaxUint8 {
+		a.halveHours()
+	}
+	a.hours[h]++
 	a.hoursTotal++
 	if a.hoursTotal >= profileCap {
-		a.hoursTotal = 0
-		for i := range a.hours {
-			a.hours[i] /= 2
-			a.hoursTotal += uint32(a.hours[i])
-		}
+		a.halveHours()
+	}
+}
+
+func (a *ident) halveHours() {
+	a.hoursTotal = 0
+	for i := range a.hours {
+		a.hours[i] /= 2
+		a.hoursTotal += uint32(a.hours[i])
 	}
 }
 
@@ -382,6 +513,12 @@ func (a *ident) hourProb(t int64) float64 {
 	tot := float64(a.hoursTotal)
 	return 0.5*float64(a.hours[how])/tot + 0.5*float64(hod)/(weekDays*tot)
 }
+
+// repoHash is the hash a repository is known by: the high 47 bits of its
+// FNV-1a hash, so that it packs into a known entry. A collision only makes
+// one repository look like another; among a million repositories its odds
+// are below one in 200.
+func repoHash(repo string) uint64 { return hashString(repo) >> knownHashShift }
 
 // hashString is FNV-1a, 64 bits, inline so the hot path neither allocates
 // nor converts.
@@ -440,7 +577,7 @@ func (d *detector) assignTeam(ev *reposentry.Event) {
 		team = owner + "/" + team
 	}
 	name := "team " + team
-	d.setGroup(hashString(ev.Repo), hashString(name), name)
+	d.setGroup(repoHash(ev.Repo), hashString(name), name)
 }
 
 // homeGroup is the most common group among the identity's routine
@@ -449,11 +586,11 @@ func (d *detector) homeGroup(a *ident) uint64 {
 	var groups [16]uint64
 	var counts [16]int
 	n := 0
-	for i := range a.known {
-		if a.known[i].days < 2 {
+	for _, k := range a.known {
+		if !k.routine() {
 			continue
 		}
-		g, ok := d.repoGroup[a.known[i].h]
+		g, ok := d.repoGroup[k.hash()]
 		if !ok {
 			continue
 		}
@@ -482,8 +619,8 @@ func (d *detector) homeGroup(a *ident) uint64 {
 // familiar reports whether the identity routinely reads a repository of
 // group g.
 func (d *detector) familiar(a *ident, g uint64) bool {
-	for i := range a.known {
-		if a.known[i].days >= 2 && d.repoGroup[a.known[i].h] == g {
+	for _, k := range a.known {
+		if k.routine() && d.repoGroup[k.hash()] == g {
 			return true
 		}
 	}
@@ -500,32 +637,32 @@ const (
 // remember records a read of repository h on day today and says what kind
 // of read it is. A fetch is never new: the client already held the history.
 func (d *detector) remember(a *ident, h uint64, today uint16, fetch bool) int {
-	i, found := slices.BinarySearchFunc(a.known, h, func(e known, h uint64) int { return cmp.Compare(e.h, h) })
+	i, found := slices.BinarySearchFunc(a.known, h, func(e known, h uint64) int { return cmp.Compare(e.hash(), h) })
 	if found {
 		e := &a.known[i]
-		stale := int(today)-int(e.last) > d.cfg.NewReadDays
-		kind := readKnown
+		stale := int(today)-int(e.last()) > d.cfg.NewReadDays
+		kind, routine := readKnown, e.routine()
 		switch {
 		case stale:
-			e.days = 1
+			routine = false
 			if !fetch {
 				kind = readNew
 			}
-		case e.last == today && e.days == 1:
+		case e.last() == today && !routine:
 			kind = readFresh
-		case e.last != today && e.days < math.MaxUint16:
-			e.days++
+		case e.last() != today:
+			routine = true // read on a second distinct day
 		}
-		e.last = today
+		*e = e.withLast(today, routine)
 		return kind
 	}
 	if len(a.known) >= d.cfg.MaxKnownRepos {
 		// Forget the least recently read, preferring one read on a single
 		// day over a routine one.
 		victim := 0
-		for j := range a.known {
-			e, v := &a.known[j], &a.known[victim]
-			if (e.days < 2 && v.days >= 2) || ((e.days < 2) == (v.days < 2) && e.last < v.last) {
+		for j, e := range a.known {
+			v := a.known[victim]
+			if (!e.routine() && v.routine()) || (e.routine() == v.routine() && e.last() < v.last()) {
 				victim = j
 			}
 		}
@@ -534,10 +671,13 @@ func (d *detector) remember(a *ident, h uint64, today uint16, fetch bool) int {
 			i--
 		}
 	}
-	if a.known == nil {
-		a.known = make([]known, 0, 16)
+	if len(a.known) == cap(a.known) {
+		// Grow by a quarter, not append's doubling: most identities
+		// stop at a few dozen repositories and would keep the slack.
+		g := slices.Grow([]known(nil), min(d.cfg.MaxKnownRepos, len(a.known)+len(a.known)/4+8))
+		a.known = append(g, a.known...)
 	}
-	a.known = slices.Insert(a.known, i, known{h: h, last: today, days: 1})
+	a.known = slices.Insert(a.known, i, makeKnown(h, false, today))
 	if fetch {
 		return readFresh
 	}
@@ -545,7 +685,7 @@ func (d *detector) remember(a *ident, h uint64, today uint16, fetch bool) int {
 }
 
 // read handles a read by a person.
-func (d *detector) read(a *ident, ev *reposentry.Event, h uint64, t int64, rec *dayRec, emit func(reposentry.Signal)) {
+func (d *detector) read(a *ident, ev *reposentry.Event, h uint64, t int64, emit func(reposentry.Signal)) {
 	fetch := ev.Category == reposentry.CategoryFetch
 	kind := d.remember(a, h, a.curDay, fetch)
 	g := d.groupOf(h, ev.Repo)
@@ -557,27 +697,27 @@ func (d *detector) read(a *ident, ev *reposentry.Event, h uint64, t int64, rec *
 	// counts as an archive download of the day's new reads.
 	learned := d.learned(a, t)
 	other := learned && !d.familiar(a, g)
+	w := weekSlot(a.curDay)
 	if arch {
-		rec.arch = sat8(rec.arch)
+		a.arch[w] = sat8(a.arch[w])
 		if other {
-			rec.otherArch = sat8(rec.otherArch)
+			a.otherArch[w] = sat8(a.otherArch[w])
 		}
 	}
 	if kind == readNew {
-		rec.newReads = sat16(rec.newReads)
+		n := histSlot(a.curDay)
+		a.newReads[n] = sat16(a.newReads[n])
 		if other {
-			rec.other = sat16(rec.other)
+			a.other[w] = sat16(a.other[w])
 		}
 	}
-	r := &a.recent[a.nRecent%recentCap]
-	*r = recentRead{t: ev.Time.UnixNano(), repo: ev.Repo, id: ev.ID, plat: ev.Platform, day: a.curDay, arch: arch, other: other}
-	a.nRecent++
+	a.keepRecent(recentRead{t: ev.Time.UnixNano(), repo: ev.Repo, id: ev.ID, plat: ev.Platform, day: a.curDay, arch: arch, other: other})
 	if !learned {
 		return
 	}
-	d.checkVolume(a, ev, rec, emit)
+	d.checkVolume(a, ev, emit)
 	if other {
-		d.checkBreadth(a, ev, rec, emit)
+		d.checkBreadth(a, ev, emit)
 	}
 }
 
@@ -598,18 +738,18 @@ func (d *detector) week(a *ident) week {
 		if day < 0 {
 			break
 		}
-		r := &a.days[day%historyDays]
-		if int(r.day) != day {
+		if !a.active(uint16(day)) {
 			continue
 		}
-		w.sum += int(r.newReads)
-		w.other += int(r.other)
-		w.arch += int(r.arch)
-		w.otherArch += int(r.otherArch)
-		if int(r.newReads) >= d.cfg.SpreadMin {
+		n, o, s := int(a.newReads[histSlot(uint16(day))]), int(a.other[weekSlot(uint16(day))]), weekSlot(uint16(day))
+		w.sum += n
+		w.other += o
+		w.arch += int(a.arch[s])
+		w.otherArch += int(a.otherArch[s])
+		if n >= d.cfg.SpreadMin {
 			w.repeat++
 		}
-		if int(r.other) >= d.cfg.SpreadMin {
+		if o >= d.cfg.SpreadMin {
 			w.otherRepeat++
 		}
 	}
@@ -633,8 +773,8 @@ func (d *detector) history(a *ident) stats {
 		if day < 0 {
 			break
 		}
-		if r := &a.days[day%historyDays]; int(r.day) == day {
-			buf[n] = float64(r.newReads)
+		if a.active(uint16(day)) {
+			buf[n] = float64(a.newReads[histSlot(uint16(day))])
 			n++
 		}
 	}
@@ -681,42 +821,54 @@ func (d *detector) thresholds(s stats) (daily, weekly int) {
 	return daily, weekly
 }
 
-func (d *detector) checkVolume(a *ident, ev *reposentry.Event, rec *dayRec, emit func(reposentry.Signal)) {
+func (d *detector) checkVolume(a *ident, ev *reposentry.Event, emit func(reposentry.Signal)) {
 	w := d.week(a)
-	if int(rec.newReads) < d.cfg.DailyFloor && w.sum < d.cfg.WeeklyFloor {
+	today := int(a.todayNew())
+	if today < d.cfg.DailyFloor && w.sum < d.cfg.WeeklyFloor {
 		return
 	}
 	s := d.history(a)
 	daily, weekly := d.thresholds(s)
-	if int(rec.newReads) < daily && w.sum < weekly {
+	if today < daily && w.sum < weekly {
 		return
 	}
 	sev := grade(w.repeat >= 2, w.arch > 0)
 	if !a.vol.raise(sev, a.curDay) {
 		return
 	}
-	emit(d.volumeSignal(a, ev, rec, w, s, sev, daily, weekly))
+	emit(d.volumeSignal(a, ev, w, s, sev, daily, weekly))
 }
 
-// peerRate is how often the identity's peers read widely; ok is false
-// while the group has too few member-days to say.
+// peerRate is how often the identity's peers in its home group read
+// widely; ok is false while the group has too few member-days to say.
 func (d *detector) peerRate(a *ident) (rate, days float64, ok bool) {
 	if a.home == 0 {
 		a.home = d.homeGroup(a)
 	}
-	ps := d.peers[a.home]
+	return d.peers[a.home].rate()
+}
+
+// rate is the share of member-days that read widely; ok is false while
+// there are too few member-days to say.
+func (ps *peerStat) rate() (rate, days float64, ok bool) {
 	if ps == nil || ps.days < minPeerDays {
 		return 0, 0, false
 	}
 	return ps.hits / ps.days, ps.days, true
 }
 
-func (d *detector) checkBreadth(a *ident, ev *reposentry.Event, rec *dayRec, emit func(reposentry.Signal)) {
-	if int(rec.other) < d.cfg.BreadthMin {
+// checkBreadth signals reads of unfamiliar groups unless either peer
+// population, the home group or the directory department, reads that widely
+// on more than PeerRateMax of its member-days: for a security or release
+// team, whose repository groups say little, the department is what tells.
+func (d *detector) checkBreadth(a *ident, ev *reposentry.Event, emit func(reposentry.Signal)) {
+	if int(a.todayOther()) < d.cfg.BreadthMin {
 		return
 	}
-	rate, _, ok := d.peerRate(a)
-	if ok && rate > d.cfg.PeerRateMax {
+	if rate, _, ok := d.peerRate(a); ok && rate > d.cfg.PeerRateMax {
+		return
+	}
+	if rate, _, ok := d.deptStat(ev.Department, false).rate(); ok && rate > d.cfg.PeerRateMax {
 		return
 	}
 	w := d.week(a)
@@ -724,14 +876,14 @@ func (d *detector) checkBreadth(a *ident, ev *reposentry.Event, rec *dayRec, emi
 	if !a.brd.raise(sev, a.curDay) {
 		return
 	}
-	emit(d.breadthSignal(a, ev, rec, w, sev))
+	emit(d.breadthSignal(a, ev, w, sev))
 }
 
 // wakeRead counts a read by an identity that woke from dormancy.
 func (d *detector) wakeRead(a *ident, ev *reposentry.Event, h uint64, t int64, emit func(reposentry.Signal)) {
 	if a.wake.counting(t) && a.wake.see(h, d.cfg.DormantMinRepos) {
 		a.wake.done = true
-		emit(d.dormantSignal(a, ev, &a.wake, "identity"))
+		emit(d.dormantSignal(a, ev, a.wake, "identity"))
 	}
 }
 
@@ -749,14 +901,17 @@ func (d *detector) credential(a *ident, ev *reposentry.Event, t int64, read bool
 		}
 		return
 	}
-	if t-c.last >= d.dormSec {
-		c.wake = waking{at: t, gap: t - c.last}
+	if wakeOver(c.wake, t) {
+		c.wake = nil
 	}
-	if read && c.wake.counting(t) && c.wake.see(hashString(ev.Repo), d.cfg.DormantMinRepos) {
+	if t-c.last >= d.dormSec {
+		c.wake = &waking{at: t, gap: t - c.last}
+	}
+	if read && c.wake.counting(t) && c.wake.see(repoHash(ev.Repo), d.cfg.DormantMinRepos) {
 		c.wake.done = true
 		// When the identity slept too, its own signal says it already.
-		if a.wake.at == 0 || t-a.wake.at > secDay {
-			emit(d.dormantSignal(a, ev, &c.wake, "credential"))
+		if a.wake == nil || a.wake.at == 0 || t-a.wake.at > secDay {
+			emit(d.dormantSignal(a, ev, c.wake, "credential"))
 		}
 	}
 	c.last = max(c.last, t)

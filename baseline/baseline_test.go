@@ -279,3 +279,90 @@ func TestTeamEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestDepartmentPeers checks the directory department as a second peer
+// population for breadth: alice, whose repository-group peers never read
+// widely, reads six repositories of other teams. Whether that signals
+// depends on her department's habits, and on there being a department.
+func TestDepartmentPeers(t *testing.T) {
+	off := false
+	for _, tc := range []struct {
+		name      string
+		dept      string // alice's department; "" without a directory
+		deptRoams bool   // her department's other members read widely every other day
+		cfg       Config
+		want      bool
+		baseline  string // substring of the signal's Baseline when it fires
+	}{
+		{"engineer whose department rarely reads widely", "Payments", false, Config{}, true,
+			"peers in department Payments: 0.0% of "},
+		{"security engineer whose department routinely reads widely", "Security", true, Config{}, false, ""},
+		{"release engineer whose department routinely reads widely", "Release Engineering", true, Config{}, false, ""},
+		{"no department: the home group alone decides", "", true, Config{}, true, "its peers do this on 0.0% of"},
+		{"department peers off", "Security", true, Config{DepartmentPeers: &off}, true, "its peers do this on 0.0% of"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var g gen
+			dept := map[string]string{alice: tc.dept}
+			for d := range 22 {
+				g.routine(alice, "alpha", d, 1)
+				for i := range 3 {
+					// Repository-group peers, in another department.
+					p := fmt.Sprintf("peer%d@acme.example", i)
+					dept[p] = "Engineering"
+					g.routine(p, "alpha", d, 1)
+					// Department colleagues, each in a group of their own.
+					c := fmt.Sprintf("colleague%d@acme.example", i)
+					if tc.dept != "" {
+						dept[c] = tc.dept
+					}
+					g.routine(c, fmt.Sprintf("sec%d", i), d, 1)
+					if tc.deptRoams && d >= 8 && (d+i)%2 == 0 {
+						g.clones(c, d, 6, 0, fmt.Sprintf("x%d", i))
+					}
+				}
+			}
+			g.clones(alice, 22, 6, 0, "")
+			for i := range g.evs {
+				g.evs[i].Department = dept[g.evs[i].Identity]
+			}
+			var got *reposentry.Signal
+			for _, s := range run(tc.cfg, g.evs) {
+				if s.Entity.ID == alice && s.Rule == RuleBreadth {
+					got = &s
+					break
+				}
+			}
+			if (got != nil) != tc.want {
+				t.Fatalf("breadth signalled: %v, want %v", got != nil, tc.want)
+			}
+			if got == nil {
+				return
+			}
+			if !strings.Contains(got.Baseline, tc.baseline) {
+				t.Errorf("baseline %q, want it to contain %q", got.Baseline, tc.baseline)
+			}
+			compared := tc.dept != "" && tc.cfg.DepartmentPeers == nil
+			if d, ok := got.Evidence["department"]; compared != ok || ok && d != tc.dept {
+				t.Errorf("evidence department = %v (present %v), want %q", d, ok, tc.dept)
+			}
+			if strings.Contains(got.Baseline, "department") != compared {
+				t.Errorf("baseline %q names a department: %v, want %v", got.Baseline, !compared, compared)
+			}
+		})
+	}
+}
+
+// TestDepartmentBound checks that the departments followed stay bounded.
+func TestDepartmentBound(t *testing.T) {
+	d := New(Config{}).(*detector)
+	for i := range maxDepartments + 10 {
+		d.deptStat(fmt.Sprintf("dept%d", i), true)
+	}
+	if len(d.depts) != maxDepartments {
+		t.Fatalf("%d departments followed, want at most %d", len(d.depts), maxDepartments)
+	}
+	if d.deptStat("dept0", true) == nil || d.deptStat("new", true) != nil {
+		t.Fatal("past the bound, known departments must still count and new ones must not")
+	}
+}

@@ -5,16 +5,19 @@
 // account or credential waking up to read.
 //
 // It complements the detect package, which keeps windows of minutes; this
-// one keeps days. Per identity it keeps a bounded set of 64-bit hashes of the
-// repositories read lately, 28 day records, a decayed 168-hour week profile
-// and a few counters: about 2 KiB.
+// one keeps days. Per identity it keeps a bounded set of the repositories
+// read lately (8 bytes each: a 47-bit hash and the last day read), 28 days
+// of new-read counts, a decayed 168-hour week profile of one-byte counters,
+// the current week's new reads for evidence and a few counters: about 420
+// bytes plus 8 a repository, some 800 bytes on a simulated organisation.
 //
 // Peer groups are a heuristic. A repository belongs to the team a
 // team.add_repository event last gave it, else to its owner and the part of
 // its name before the first '-' ("acme/payments-api" → "acme/payments"),
 // the way many organisations name repositories after teams. An identity's
 // familiar groups are those of the repositories it read on at least two
-// days; its peer group (home) is the most common of them.
+// days; its peer group (home) is the most common of them. With a directory,
+// the identity's department (Event.Department) is a second peer population.
 package baseline
 
 import (
@@ -51,7 +54,8 @@ type Config struct {
 	BreadthMin int `yaml:"breadth_min"`
 	// PeerRateMax is the share of its peers' active days on which they
 	// reach BreadthMin above which breadth stays silent: reading widely is
-	// then normal for the group.
+	// then normal for the group. Peers are the identity's home group and,
+	// with DepartmentPeers, its directory department: either suffices.
 	PeerRateMax float64 `yaml:"peer_rate_max"`
 	// OffHoursProb is the learned probability of the hour below which a read
 	// raises off_hours (low, context for the risk stage only).
@@ -83,6 +87,12 @@ type Config struct {
 	// TeamEvents makes team.add_repository events assign repositories to
 	// their team's group, overriding the name heuristic.
 	TeamEvents *bool `yaml:"team_events"`
+	// DepartmentPeers makes the identity's directory department (event
+	// enrichment's Department) a second peer population for breadth: it
+	// stays silent when either the home group or the department reaches
+	// BreadthMin on more than PeerRateMax of member-days. Off, only the
+	// home group is compared. Without a directory it changes nothing.
+	DepartmentPeers *bool `yaml:"department_peers"`
 	// IdentityTTL is how long an identity or credential may stay silent
 	// before it is forgotten; it must exceed DormantDays.
 	IdentityTTL time.Duration `yaml:"identity_ttl"`
@@ -110,6 +120,7 @@ func DefaultConfig() Config {
 		MaxCredentials:    1 << 17,
 		MaxRepos:          1 << 18,
 		TeamEvents:        &on,
+		DepartmentPeers:   &on,
 		IdentityTTL:       180 * 24 * time.Hour,
 	}
 }
@@ -180,6 +191,9 @@ func (c Config) withDefaults() Config {
 	setI(&c.MaxRepos, d.MaxRepos)
 	if c.TeamEvents == nil {
 		c.TeamEvents = d.TeamEvents
+	}
+	if c.DepartmentPeers == nil {
+		c.DepartmentPeers = d.DepartmentPeers
 	}
 	if c.IdentityTTL <= 0 {
 		c.IdentityTTL = d.IdentityTTL

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/reposentry/reposentry"
@@ -14,25 +15,39 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestGolden pins the JSON of the signals of a departing insider's days:
-// wording, numbers, evidence and event ids.
+// wording, numbers, evidence and event ids; and of the same days with a
+// directory, which puts the insider and two colleagues of other repository
+// groups in one department.
 func TestGolden(t *testing.T) {
 	var g gen
 	g.routine(alice, "alpha", 0, 21)
 	for d := 21; d < 23; d++ {
 		g.clones(alice, d, 9, 4, "")
 	}
+	var withDept gen
+	withDept.evs = slices.Clone(g.evs)
+	for _, c := range []string{"carol@acme.example", "dave@acme.example"} {
+		withDept.routine(c, "omega-"+c[:4], 0, 23)
+	}
+	slices.SortStableFunc(withDept.evs, func(x, y reposentry.Event) int { return x.Time.Compare(y.Time) })
+	for i := range withDept.evs {
+		withDept.evs[i].Department = "Platform"
+	}
 	for _, tc := range []struct {
+		name string
+		evs  []reposentry.Event
 		rule string
 		sev  reposentry.Severity
 		file string
 	}{
-		{RuleVolume, reposentry.SeverityHigh, "volume_anomaly.golden.json"},
-		{RuleBreadth, reposentry.SeverityHigh, "breadth.golden.json"},
+		{RuleVolume, g.evs, RuleVolume, reposentry.SeverityHigh, "volume_anomaly.golden.json"},
+		{RuleBreadth, g.evs, RuleBreadth, reposentry.SeverityHigh, "breadth.golden.json"},
+		{"breadth with department", withDept.evs, RuleBreadth, reposentry.SeverityHigh, "breadth_department.golden.json"},
 	} {
-		t.Run(tc.rule, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			var got []byte
-			for _, s := range run(Config{}, g.evs) {
-				if s.Rule == tc.rule && s.Severity == tc.sev {
+			for _, s := range run(Config{}, tc.evs) {
+				if s.Entity.ID == alice && s.Rule == tc.rule && s.Severity == tc.sev {
 					b, err := json.MarshalIndent(s, "", "  ")
 					if err != nil {
 						t.Fatal(err)

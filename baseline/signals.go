@@ -36,9 +36,8 @@ type picked struct {
 // otherOnly, only those of unfamiliar groups), oldest first, plus ev.
 func (a *ident) pick(ev *reposentry.Event, from int, otherOnly bool) picked {
 	var p picked
-	n := min(a.nRecent, recentCap)
-	for k := a.nRecent - n; k < a.nRecent; k++ {
-		r := &a.recent[k%recentCap]
+	for i := range a.recent {
+		r := &a.recent[i]
 		if int(r.day) < from || (otherOnly && !r.other) {
 			continue
 		}
@@ -102,10 +101,10 @@ func (d *detector) groupLabel(g uint64) string {
 	return "unknown"
 }
 
-func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, rec *dayRec, w week, s stats, sev reposentry.Severity, daily, weekly int) reposentry.Signal {
+func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, w week, s stats, sev reposentry.Severity, daily, weekly int) reposentry.Signal {
 	p := a.pick(ev, int(a.curDay)-weekDays+1, false)
 	trigger := "daily"
-	if int(rec.newReads) < daily {
+	if int(a.todayNew()) < daily {
 		trigger = "weekly"
 	}
 	return reposentry.Signal{
@@ -113,7 +112,7 @@ func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, rec *dayRec, w w
 		Techniques: techCollection, Tactics: tactCollection,
 		Time: ev.Time.UTC(), FirstSeen: p.first,
 		Observed: fmt.Sprintf("%d repositories newly read today and %d in the last %d days (%d archive downloads), new meaning not read in the prior %d days",
-			rec.newReads, w.sum, weekDays, w.arch, d.cfg.NewReadDays),
+			a.todayNew(), w.sum, weekDays, w.arch, d.cfg.NewReadDays),
 		Baseline: fmt.Sprintf("median %.1f new repositories per active day (MAD %.1f) over %d active days; anomalous at %d in a day or %d in %d days",
 			s.median, s.mad, s.days, daily, weekly, weekDays),
 		Explanation: fmt.Sprintf("%s newly read %d repositories in %d days (%s), far beyond the %.1f a day it usually starts reading, %s. Ask the owner or their manager what the work was; if it is not explained (notice given, access no longer needed), suspend the account's tokens and review what was copied.",
@@ -121,7 +120,7 @@ func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, rec *dayRec, w w
 		Entity: a.entity(), EventIDs: p.ids,
 		Evidence: map[string]any{
 			"trigger":           trigger,
-			"new_reads_today":   int(rec.newReads),
+			"new_reads_today":   int(a.todayNew()),
 			"new_reads_week":    w.sum,
 			"archive_downloads": w.arch,
 			"repeat_days":       w.repeat,
@@ -135,7 +134,7 @@ func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, rec *dayRec, w w
 	}
 }
 
-func (d *detector) breadthSignal(a *ident, ev *reposentry.Event, rec *dayRec, w week, sev reposentry.Severity) reposentry.Signal {
+func (d *detector) breadthSignal(a *ident, ev *reposentry.Event, w week, sev reposentry.Severity) reposentry.Signal {
 	p := a.pick(ev, int(a.curDay)-weekDays+1, true)
 	rate, peerDays, ok := d.peerRate(a)
 	peer := "too few peer days yet to compare"
@@ -143,27 +142,41 @@ func (d *detector) breadthSignal(a *ident, ev *reposentry.Event, rec *dayRec, w 
 		peer = fmt.Sprintf("its peers do this on %.1f%% of %.0f active days", 100*rate, peerDays)
 	}
 	home := d.groupLabel(a.home)
+	evid := map[string]any{
+		"peer_group":        home,
+		"peer_rate":         rate,
+		"peer_days":         peerDays,
+		"other_reads_today": int(a.todayOther()),
+		"other_reads_week":  w.other,
+		"archive_downloads": w.otherArch,
+		"repeat_days":       w.otherRepeat,
+		"repositories":      p.repos,
+	}
+	// The department is the second peer population compared: say what it
+	// showed, or that it could not be compared yet.
+	if dept := ev.Department; dept != "" && d.deptPeers {
+		drate, ddays, dok := d.deptStat(dept, false).rate()
+		if dok {
+			peer += fmt.Sprintf("; peers in department %s: %.1f%% of %.0f member-days read this widely", dept, 100*drate, ddays)
+		} else {
+			peer += fmt.Sprintf("; peers in department %s: too few member-days yet to compare", dept)
+		}
+		evid["department"] = dept
+		evid["department_rate"] = drate
+		evid["department_days"] = ddays
+	}
 	return reposentry.Signal{
 		Rule: RuleBreadth, Title: "Reading repositories of other teams never read before", Severity: sev, Risk: riskBySeverity[sev] - 5,
 		Techniques: techCollection, Tactics: tactCollection,
 		Time: ev.Time.UTC(), FirstSeen: p.first,
 		Observed: fmt.Sprintf("%d repositories of groups it never routinely read newly read today, %d in the last %d days (%d archive downloads)",
-			rec.other, w.other, weekDays, w.otherArch),
+			a.todayOther(), w.other, weekDays, w.otherArch),
 		Baseline: fmt.Sprintf("peer group %s; signals at %d such repositories in a day when peers rarely do it (at most %.1f%% of their days); %s",
 			home, d.cfg.BreadthMin, 100*d.cfg.PeerRateMax, peer),
 		Explanation: fmt.Sprintf("%s, whose work is in %s, read %d repositories of other teams' groups it never read before (%s) %s. Check with the owner and the repositories' teams whether this access was needed.",
 			a.key, home, w.other, repoList(p.repos, w.other, 3), why(sev, w.otherRepeat, w.otherArch)),
 		Entity: a.entity(), EventIDs: p.ids,
-		Evidence: map[string]any{
-			"peer_group":        home,
-			"peer_rate":         rate,
-			"peer_days":         peerDays,
-			"other_reads_today": int(rec.other),
-			"other_reads_week":  w.other,
-			"archive_downloads": w.otherArch,
-			"repeat_days":       w.otherRepeat,
-			"repositories":      p.repos,
-		},
+		Evidence: evid,
 	}
 }
 

@@ -14,14 +14,15 @@ import (
 )
 
 // StateKey names the baseline state; the version changes with the encoding.
-const StateKey = "baseline/v1"
+const StateKey = "baseline/v2"
 
 const (
 	stateMagic   = "RSBASELINE"
-	stateVersion = 1
+	stateVersion = 2
 	// Bounds checked on load, generous against the configuration limits.
 	maxStateIDs    = 1 << 26
 	maxStateString = 1 << 12
+	maxStateDay    = math.MaxUint16
 )
 
 // StateKey implements engine.Stateful.
@@ -29,14 +30,14 @@ func (d *detector) StateKey() string { return StateKey }
 
 // SaveState implements engine.Stateful. It writes everything that shapes
 // later decisions: per identity its first and last event, active days and
-// day-start hour, automation classification, known repositories, 28 day
-// records, hour-of-week profile, episode severities, waking and the recent
-// reads kept for evidence; the credentials followed for dormancy; the
-// repository groups and the peer statistics; and the time of the last
-// sweep. Identities are written in key order, so equal states give equal
+// day-start hour, automation classification, known repositories, the day
+// statistics, hour-of-week profile, episode severities, waking and the
+// recent reads kept for evidence; the credentials followed for dormancy;
+// the repository groups and the peer statistics of home groups and
+// departments; and the time of the last sweep. Identities are written in key order, so equal states give equal
 // bytes. Configuration is not saved: the loading detector's applies.
 func (d *detector) SaveState(w io.Writer) error {
-	e := &encoder{statecodec.Encoder{Buf: make([]byte, 0, 64+len(d.ids)*1024+len(d.repoGroup)*16)}}
+	e := &encoder{statecodec.Encoder{Buf: make([]byte, 0, 64+len(d.ids)*640+len(d.repoGroup)*16)}}
 	e.Header(stateMagic, stateVersion)
 	e.Varint(d.lastSweep)
 
@@ -59,6 +60,13 @@ func (d *detector) SaveState(w io.Writer) error {
 		e.F64(d.peers[g].days)
 		e.F64(d.peers[g].hits)
 	}
+	ds := sortedKeys(d.depts)
+	e.Uvarint(uint64(len(ds)))
+	for _, k := range ds {
+		e.Str(k)
+		e.F64(d.depts[k].days)
+		e.F64(d.depts[k].hits)
+	}
 	cs := sortedKeys(d.creds)
 	e.Uvarint(uint64(len(cs)))
 	for _, k := range cs {
@@ -66,7 +74,7 @@ func (d *detector) SaveState(w io.Writer) error {
 		e.Str(k)
 		e.Varint(c.last)
 		e.Byte1(uint8(c.kind))
-		e.waking(&c.wake)
+		e.waking(c.wake)
 	}
 	ks := sortedKeys(d.ids)
 	e.Uvarint(uint64(len(ks)))
@@ -86,11 +94,13 @@ func sortedKeys[K string | uint64, V any](m map[K]V) []K {
 	return ks
 }
 
+// waking writes w, nil as a zero time.
 func (e *encoder) waking(w *waking) {
-	e.Varint(w.at)
-	if w.at == 0 {
+	if w == nil || w.at == 0 {
+		e.Varint(0)
 		return
 	}
+	e.Varint(w.at)
 	e.Varint(w.gap)
 	e.Bool1(w.done)
 	e.Byte1(w.n)
@@ -109,43 +119,41 @@ func (e *encoder) ident(a *ident) {
 	e.Uvarint(uint64(a.curDay))
 	e.Byte1(a.tz)
 	var flags uint8
-	for i, b := range [...]bool{a.tzSet, a.bot, a.auto} {
+	for i, b := range [...]bool{a.tzSet, a.bot, a.auto, a.offSent} {
 		if b {
 			flags |= 1 << i
 		}
 	}
 	e.Byte1(flags)
 	e.Byte1(a.autoDays)
+	e.Uvarint(uint64(a.reads))
 	e.U64(a.home)
 	e.Uvarint(uint64(len(a.known)))
 	var prev uint64
 	for _, k := range a.known {
-		e.Uvarint(k.h - prev) // sorted: deltas are shorter than hashes
-		prev = k.h
-		e.Uvarint(uint64(k.last))
-		e.Uvarint(uint64(k.days))
+		e.Uvarint(k.hash() - prev) // sorted: deltas are shorter than hashes
+		prev = k.hash()
+		e.Uvarint(uint64(k.last())<<1 | uint64(b2i(k.routine())))
 	}
-	for i := range a.days {
-		r := &a.days[i]
-		e.Uvarint(uint64(r.day))
-		if r.day == 0 { // an empty record
-			continue
+	// Slots of inactive days are zero (rollover clears them): only the
+	// active days' new reads are written.
+	e.Uvarint(uint64(a.present))
+	for i, n := range a.newReads {
+		if a.present&(1<<i) != 0 {
+			e.Uvarint(uint64(n))
 		}
-		e.Uvarint(uint64(r.reads))
-		e.Uvarint(uint64(r.newReads))
-		e.Uvarint(uint64(r.other))
-		e.Byte1(r.arch)
-		e.Byte1(r.otherArch)
-		e.Bool1(r.offSent)
 	}
-	for _, c := range a.hours {
-		e.Uvarint(uint64(c))
+	for i := range weekDays {
+		e.Uvarint(uint64(a.other[i]))
+		e.Byte1(a.arch[i])
+		e.Byte1(a.otherArch[i])
 	}
-	e.Uvarint(uint64(a.hoursTotal))
-	e.Uvarint(uint64(a.nRecent))
-	n := min(a.nRecent, recentCap)
-	for k := a.nRecent - n; k < a.nRecent; k++ {
-		r := &a.recent[k%recentCap]
+	for _, c := range a.hours { // the total is their sum
+		e.Byte1(c)
+	}
+	e.Uvarint(uint64(len(a.recent)))
+	for i := range a.recent {
+		r := &a.recent[i]
 		e.Varint(r.t)
 		e.Str(r.repo)
 		e.Str(r.id.String())
@@ -157,7 +165,7 @@ func (e *encoder) ident(a *ident) {
 		e.Byte1(uint8(ep.sev))
 		e.Uvarint(uint64(ep.day))
 	}
-	e.waking(&a.wake)
+	e.waking(a.wake)
 }
 
 func b2i(b bool) int {
@@ -172,14 +180,14 @@ func b2i(b bool) int {
 // state, such as failures, do not count). On any error the detector is left
 // unchanged.
 func (d *detector) LoadState(r io.Reader) error {
-	if len(d.ids) != 0 || len(d.creds) != 0 || len(d.repoGroup) != 0 || len(d.peers) != 0 || d.lastSweep != 0 {
+	if len(d.ids) != 0 || len(d.creds) != 0 || len(d.repoGroup) != 0 || len(d.peers) != 0 || len(d.depts) != 0 || d.lastSweep != 0 {
 		return errors.New("baseline: load state: the detector has already processed events")
 	}
 	dec, err := readState(r, stateMagic, stateVersion)
 	if err != nil {
 		return fmt.Errorf("baseline: load state: %w", err)
 	}
-	n := &detector{cfg: d.cfg, dormSec: d.dormSec, teamEvents: d.teamEvents}
+	n := &detector{cfg: d.cfg, dormSec: d.dormSec, teamEvents: d.teamEvents, deptPeers: d.deptPeers}
 	n.lastSweep = dec.Varint("last sweep")
 
 	cnt := dec.Count("repository groups", 16, math.MaxInt32)
@@ -200,12 +208,18 @@ func (d *detector) LoadState(r io.Reader) error {
 		g := dec.U64("peer group")
 		n.peers[g] = &peerStat{days: dec.F64("peer days"), hits: dec.F64("peer hits")}
 	}
+	cnt = dec.Count("departments", 17, maxDepartments)
+	n.depts = make(map[string]*peerStat, max(cnt, 16))
+	for range cnt {
+		k := dec.Str("department", maxStateString)
+		n.depts[k] = &peerStat{days: dec.F64("department days"), hits: dec.F64("department hits")}
+	}
 	cnt = dec.Count("credentials", 4, math.MaxInt32)
 	n.creds = make(map[string]credRec, max(cnt, 64))
 	for range cnt {
 		k := dec.Str("credential", maxStateString)
 		c := credRec{last: dec.Varint("credential last"), kind: reposentry.CredentialKind(dec.Byte1("credential kind"))}
-		dec.waking(&c.wake)
+		c.wake = dec.waking()
 		n.creds[k] = c
 	}
 	cnt = dec.Count("identities", 64, maxStateIDs)
@@ -236,26 +250,29 @@ func (d *detector) trimKnown(a *ident) {
 		return
 	}
 	slices.SortFunc(a.known, func(x, y known) int {
-		if c := cmp.Compare(b2i(y.days >= 2), b2i(x.days >= 2)); c != 0 {
+		if c := cmp.Compare(b2i(y.routine()), b2i(x.routine())); c != 0 {
 			return c
 		}
-		return cmp.Compare(y.last, x.last)
+		return cmp.Compare(y.last(), x.last())
 	})
-	a.known = a.known[:d.cfg.MaxKnownRepos]
-	slices.SortFunc(a.known, func(x, y known) int { return cmp.Compare(x.h, y.h) })
+	a.known = slices.Clone(a.known[:d.cfg.MaxKnownRepos])
+	slices.Sort(a.known)
 }
 
-func (d *decoder) waking(w *waking) {
-	w.at = d.Varint("waking time")
-	if w.at == 0 {
-		return
+// waking reads a waking; nil when none was saved.
+func (d *decoder) waking() *waking {
+	at := d.Varint("waking time")
+	if at == 0 {
+		return nil
 	}
+	w := &waking{at: at}
 	w.gap = d.Varint("waking gap")
 	w.done = d.Bool1("waking done")
 	w.n = uint8(d.Bounded("waking repositories", dormSlots))
 	for i := range w.repos[:w.n] {
 		w.repos[i] = uint32(d.Bounded("waking repository", math.MaxUint32))
 	}
+	return w
 }
 
 func (d *decoder) ident() *ident {
@@ -266,65 +283,66 @@ func (d *decoder) ident() *ident {
 	a.first = d.Varint("first event")
 	a.last = a.first + d.Varint("last event")
 	a.activeDays = uint16(d.Bounded("active days", math.MaxUint16))
-	a.curDay = uint16(d.Bounded("current day", math.MaxUint16))
+	a.curDay = uint16(d.Bounded("current day", maxStateDay))
 	a.tz = uint8(d.Bounded("day start hour", 23))
-	flags := d.Byte1("flags")
-	a.tzSet, a.bot, a.auto = flags&1 != 0, flags&2 != 0, flags&4 != 0
+	flags := d.Bounded("flags", 15)
+	a.tzSet, a.bot, a.auto, a.offSent = flags&1 != 0, flags&2 != 0, flags&4 != 0, flags&8 != 0
 	a.autoDays = d.Byte1("automation days")
+	a.reads = uint16(d.Bounded("reads today", math.MaxUint16))
 	a.home = d.U64("home group")
-	cnt := d.Count("known repositories", 3, math.MaxUint16)
+	cnt := d.Count("known repositories", 2, math.MaxUint16)
 	if cnt > 0 {
-		a.known = make([]known, cnt, max(cnt, 16))
+		a.known = make([]known, cnt)
 	}
 	var prev uint64
 	for i := range a.known {
 		delta := d.Uvarint("known repository")
-		if i > 0 && delta == 0 {
-			d.Failf("known repositories of %q not in increasing order", a.key)
+		if i > 0 && delta == 0 || prev+delta >= 1<<(64-knownHashShift) {
+			d.Failf("known repositories of %q not in increasing order below 2^47", a.key)
+			break
 		}
 		prev += delta
-		last := uint16(d.Bounded("known repository day", math.MaxUint16))
-		a.known[i] = known{h: prev, last: last, days: uint16(d.Bounded("known repository days", math.MaxUint16))}
+		v := d.Bounded("known repository day", maxStateDay<<1|1)
+		a.known[i] = makeKnown(prev, v&1 != 0, uint16(v>>1))
 	}
-	for i := range a.days {
-		r := &a.days[i]
-		r.day = uint16(d.Bounded("day", math.MaxUint16))
-		if r.day == 0 {
-			continue
+	a.present = uint32(d.Bounded("active days mask", 1<<historyDays-1))
+	if a.present&(1<<histSlot(a.curDay)) == 0 && d.Err == nil {
+		d.Failf("current day %d of %q not active", a.curDay, a.key)
+	}
+	for i := range a.newReads {
+		if a.present&(1<<i) != 0 {
+			a.newReads[i] = uint16(d.Bounded("day new reads", math.MaxUint16))
 		}
-		if r.day != 0 && int(r.day)%historyDays != i {
-			d.Failf("day %d of %q in slot %d", r.day, a.key, i)
-		}
-		r.reads = uint16(d.Bounded("day reads", math.MaxUint16))
-		r.newReads = uint16(d.Bounded("day new reads", math.MaxUint16))
-		r.other = uint16(d.Bounded("day other reads", math.MaxUint16))
-		r.arch = d.Byte1("day archives")
-		r.otherArch = d.Byte1("day other archives")
-		r.offSent = d.Bool1("day off hours")
+	}
+	for i := range weekDays {
+		a.other[i] = uint16(d.Bounded("day other reads", math.MaxUint16))
+		a.arch[i] = d.Byte1("day archives")
+		a.otherArch[i] = d.Byte1("day other archives")
 	}
 	for i := range a.hours {
-		a.hours[i] = uint16(d.Bounded("hour profile", math.MaxUint16))
+		a.hours[i] = d.Byte1("hour profile")
+		a.hoursTotal += uint32(a.hours[i])
 	}
-	a.hoursTotal = uint32(d.Bounded("profile total", math.MaxUint32))
-	a.nRecent = uint32(d.Bounded("recent reads", math.MaxUint32))
-	n := min(a.nRecent, recentCap)
-	for k := a.nRecent - n; k < a.nRecent && d.Err == nil; k++ {
-		r := &a.recent[k%recentCap]
+	if cnt := d.Count("recent reads", 6, recentCap); cnt > 0 {
+		a.recent = make([]recentRead, cnt)
+	}
+	for i := range a.recent {
+		r := &a.recent[i]
 		r.t = d.Varint("recent time")
 		r.repo = d.Str("recent repository", maxStateString)
 		if id := d.Raw("recent event id", reposentry.MaxEventIDLen); len(id) > 0 {
 			r.id.Set(id)
 		}
 		r.plat = reposentry.Platform(d.Byte1("recent platform"))
-		r.day = uint16(d.Bounded("recent day", math.MaxUint16))
+		r.day = uint16(d.Bounded("recent day", maxStateDay))
 		f := d.Bounded("recent flags", 3)
 		r.arch, r.other = f&1 != 0, f&2 != 0
 	}
 	for _, ep := range [...]*episode{&a.vol, &a.brd} {
 		ep.sev = reposentry.Severity(d.Bounded("episode severity", uint64(reposentry.SeverityCritical)))
-		ep.day = uint16(d.Bounded("episode day", math.MaxUint16))
+		ep.day = uint16(d.Bounded("episode day", maxStateDay))
 	}
-	d.waking(&a.wake)
+	a.wake = d.waking()
 	return a
 }
 

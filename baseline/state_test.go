@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -110,9 +111,9 @@ func TestLoadStateRefuses(t *testing.T) {
 		t.Fatalf("save: %v", err)
 	}
 	good := buf.Bytes()
-	wrongVersion := append([]byte(stateMagic), 2)
-	hugeCount := append(append([]byte(stateMagic), 1, 0), 0x80, 0x80, 0x40)
-	overLimit := append(append([]byte(stateMagic), 1, 0), 0xff, 0xff, 0xff, 0xff, 0x0f)
+	wrongVersion := append([]byte(stateMagic), stateVersion+1)
+	hugeCount := append(append([]byte(stateMagic), stateVersion, 0), 0x80, 0x80, 0x40)
+	overLimit := append(append([]byte(stateMagic), stateVersion, 0), 0xff, 0xff, 0xff, 0xff, 0x0f)
 	for _, c := range []struct {
 		name, want string
 		data       []byte
@@ -120,7 +121,7 @@ func TestLoadStateRefuses(t *testing.T) {
 	}{
 		{"empty", "want the magic", nil, false},
 		{"other file", "want the magic", []byte("SQLite format 3\x00"), false},
-		{"wrong version", "version 2, want 1", wrongVersion, false},
+		{"wrong version", fmt.Sprintf("version %d, want %d", stateVersion+1, stateVersion), wrongVersion, false},
 		{"truncated header", "truncated", good[:len(stateMagic)], false},
 		{"truncated middle", "truncated", good[:len(good)/2], false},
 		{"truncated end", "truncated", good[:len(good)-1], false},
@@ -176,7 +177,7 @@ func FuzzLoadState(f *testing.F) {
 	good := buf.Bytes()
 	f.Add(good)
 	f.Add(good[:len(good)/3])
-	f.Add([]byte(stateMagic + "\x01"))
+	f.Add(append([]byte(stateMagic), stateVersion))
 	rest := evs[cut:]
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := New(Config{})
@@ -252,16 +253,16 @@ func TestLoadStateLowerBound(t *testing.T) {
 			if len(a.known) > bound {
 				t.Fatalf("max_known_repos %d: %s keeps %d", bound, k, len(a.known))
 			}
-			if !slices.IsSortedFunc(a.known, func(x, y known) int { return cmp.Compare(x.h, y.h) }) {
+			if !slices.IsSortedFunc(a.known, func(x, y known) int { return cmp.Compare(x.hash(), y.hash()) }) {
 				t.Fatalf("max_known_repos %d: %s's repositories are not sorted", bound, k)
 			}
 			routine := 0
 			for _, r := range orig {
-				routine += b2i(r.days >= 2)
+				routine += b2i(r.routine())
 			}
 			kept := 0
 			for _, r := range a.known {
-				kept += b2i(r.days >= 2)
+				kept += b2i(r.routine())
 			}
 			if want := min(routine, bound); kept != want {
 				t.Fatalf("max_known_repos %d: %s keeps %d routine repositories of %d, want %d", bound, k, kept, routine, want)
