@@ -652,6 +652,10 @@ func cached(m map[string]bool, s string, patterns []string) bool {
 
 // advance forgets idle identities, expired risky steps and unused networks.
 func (c *core) advance(now int64) {
+	// Forget the last event: it lives in the engine's buffer, which it
+	// would keep reachable (1.5 MB) after the hunt. The engine never
+	// advances between two detectors' Process calls for one event.
+	c.lastEv = nil
 	if now < c.nextSweep {
 		return
 	}

@@ -1,6 +1,11 @@
 package chain
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/reposentry/reposentry"
+)
 
 func TestMatch(t *testing.T) {
 	tests := []struct {
@@ -46,5 +51,26 @@ func TestDistance(t *testing.T) {
 		if d := distanceKm(a, b); d < tc.min || d > tc.max {
 			t.Errorf("distance %s-%s = %.0f km, want %.0f to %.0f", tc.a, tc.b, d, tc.min, tc.max)
 		}
+	}
+}
+
+// TestAdvanceForgetsEvent: after Advance the detectors hold no pointer into
+// the engine's event buffer, and an event is still observed once however
+// many of the detectors see it.
+func TestAdvanceForgetsEvent(t *testing.T) {
+	ds := New(DefaultConfig())
+	c := ds[0].(*detector).c
+	ev := &reposentry.Event{Time: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), Platform: reposentry.PlatformOkta,
+		Category: reposentry.CategoryLogin, Actor: reposentry.Account{Login: "ann@example.com"}}
+	ev.ID.Set([]byte("e1"))
+	for _, d := range ds {
+		d.Process(ev, func(reposentry.Signal) {})
+	}
+	if c.lastEv != ev {
+		t.Fatalf("lastEv = %p after Process, want the event", c.lastEv)
+	}
+	ds[0].Advance(ev.Time.Add(time.Minute), func(reposentry.Signal) {})
+	if c.lastEv != nil {
+		t.Errorf("lastEv still set after Advance")
 	}
 }

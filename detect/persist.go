@@ -259,8 +259,12 @@ func (e *stateWriter) actor(a *actor, inMap bool, pend uint64) {
 	e.byte(fl)
 	e.int(a.first)
 	e.int(a.last)
-	e.byte(a.autoDays)
-	e.int(int64(a.autoDay))
+	autoDays, autoDay := uint8(0), int32(-1)
+	if x := a.rare; x != nil {
+		autoDays, autoDay = x.autoDays, x.autoDay
+	}
+	e.byte(autoDays)
+	e.int(int64(autoDay))
 	e.uint(uint64(a.hours))
 	e.int(a.lastBulk)
 	e.uint(uint64(a.lastBulkCount))
@@ -275,16 +279,19 @@ func (e *stateWriter) actor(a *actor, inMap bool, pend uint64) {
 		e.uint(uint64(m.first))
 		e.uint(uint64(m.last))
 	}
-	for _, list := range [...][]place{a.countries, a.networks, a.creds} {
-		e.uint(uint64(len(list)))
-		for _, p := range list {
-			e.str(p.country)
-			e.uint(p.key)
-			e.int(p.first)
-			e.int(p.last)
-			e.byte(uint8(p.sev))
-			e.byte(p.unread)
-		}
+	// Every place is written as a name and a network key, one of them
+	// empty.
+	e.uint(uint64(len(a.countries)))
+	for i := range a.countries {
+		e.place(a.countries[i].country, 0, &a.countries[i].place)
+	}
+	e.uint(uint64(len(a.networks)))
+	for i := range a.networks {
+		e.place("", a.networks[i].key, &a.networks[i].place)
+	}
+	e.uint(uint64(len(a.creds)))
+	for i := range a.creds {
+		e.place(a.creds[i].country, 0, &a.creds[i].place)
 	}
 	if x := a.rare; x != nil {
 		e.int(x.privAt)
@@ -298,6 +305,15 @@ func (e *stateWriter) actor(a *actor, inMap bool, pend uint64) {
 	}
 	e.window(&a.win)
 	e.uint(pend)
+}
+
+func (e *stateWriter) place(name string, key uint64, p *place) {
+	e.str(name)
+	e.uint(key)
+	e.int(p.first)
+	e.int(p.last)
+	e.byte(uint8(p.sev))
+	e.byte(p.unread)
 }
 
 // window writes the live reads, oldest first, and the episode's tier; the
@@ -547,11 +563,13 @@ func (d *stateReader) actors(n *core) ([]*actor, []uint64) {
 		a.bot, a.auto, a.privileged = fl&sfBot != 0, fl&sfAuto != 0, fl&sfPrivileged != 0
 		a.newJoiner, a.active = fl&sfNewJoiner != 0, fl&sfActive != 0
 		a.first, a.last = d.int(), d.int()
-		a.autoDays = d.byte()
-		day := d.int()
-		a.autoDay = int32(day)
-		if int64(a.autoDay) != day {
+		autoDays, day := d.byte(), d.int()
+		if int64(int32(day)) != day {
 			d.fail("identity %q: day %d out of range", a.key, day)
+		}
+		if autoDays != 0 || day != -1 {
+			x := a.extra()
+			x.autoDays, x.autoDay = autoDays, int32(day)
 		}
 		hours := d.uint()
 		if hours >= 1<<24 {
@@ -559,17 +577,14 @@ func (d *stateReader) actors(n *core) ([]*actor, []uint64) {
 		}
 		a.hours = uint32(hours)
 		a.lastBulk = d.int()
-		a.lastBulkCount = d.count("bulk read repositories", maxStateReads)
+		a.lastBulkCount = int32(d.count("bulk read repositories", maxStateReads))
 		for range d.count("accounts", maxStateAccts) {
 			a.accounts = append(a.accounts, account{plat: d.platform(), login: d.str("login")})
 		}
 		d.mem(a)
-		for _, list := range [...]*[]place{&a.countries, &a.networks, &a.creds} {
-			for range d.count("places", maxStatePlaces) {
-				*list = append(*list, place{country: d.str("place"), key: d.uint(), first: d.int(), last: d.int(),
-					sev: d.severity(), unread: d.byte()})
-			}
-		}
+		a.countries = d.namedPlaces()
+		a.networks = d.networks()
+		a.creds = d.namedPlaces()
 		if fl&sfRare != 0 {
 			x := a.extra()
 			x.privAt, x.privTier = d.int(), d.severity()
@@ -595,6 +610,47 @@ func (d *stateReader) actors(n *core) ([]*actor, []uint64) {
 		actors, pendRefs = append(actors, a), append(pendRefs, pr)
 	}
 	return actors, pendRefs
+}
+
+// place reads one place of a list: its name and its network key.
+func (d *stateReader) place() (string, uint64, place) {
+	name, key := d.str("place"), d.uint()
+	return name, key, place{first: d.int(), last: d.int(), sev: d.severity(), unread: d.byte()}
+}
+
+// namedPlaces reads a list of countries or credentials.
+func (d *stateReader) namedPlaces() []namedPlace {
+	var l []namedPlace
+	for range d.count("places", maxStatePlaces) {
+		name, key, p := d.place()
+		if key != 0 && d.err == nil {
+			d.fail("place %q has network key %#x", name, key)
+		}
+		l = append(l, namedPlace{place: p, country: name})
+	}
+	return fit(l)
+}
+
+// networks reads a list of networks.
+func (d *stateReader) networks() []network {
+	var l []network
+	for range d.count("places", maxStatePlaces) {
+		name, key, p := d.place()
+		if name != "" && d.err == nil {
+			d.fail("network %#x named %q", key, name)
+		}
+		l = append(l, network{place: p, key: key})
+	}
+	return fit(l)
+}
+
+// fit returns s in an allocation of its length when append's doubling left
+// much of it unused: restored lists are kept for as long as the identity.
+func fit[T any](s []T) []T {
+	if cap(s)-len(s) <= len(s)/8 {
+		return s
+	}
+	return slices.Clone(s)
 }
 
 // mem reads the routine memory, which must be sorted by hash for the
@@ -623,6 +679,7 @@ func (d *stateReader) mem(a *actor) {
 		}
 		a.mem = append(a.mem, m)
 	}
+	a.mem = fit(a.mem)
 }
 
 // window reads a window's reads and tier, rebuilding its counts by pushing

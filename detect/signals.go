@@ -301,7 +301,7 @@ func (c *core) emitExfil(ev *reposentry.Event, f *facts, out func(reposentry.Sig
 		expl += fmt.Sprintf(" The same identity bulk-read %d non-public repositories at %s, so code may be leaving through this path.",
 			a.lastBulkCount, utc(a.lastBulk).Format(time.RFC3339))
 		evid["last_bulk_read"] = utc(a.lastBulk).Format(time.RFC3339)
-		evid["last_bulk_read_repositories"] = a.lastBulkCount
+		evid["last_bulk_read_repositories"] = int(a.lastBulkCount)
 		baseline += fmt.Sprintf("; high after a bulk read in the prior %s", dur(c.cfg.ExfilLookback))
 	}
 	expl += " Check that the change was approved and revert it if not."

@@ -50,15 +50,27 @@ func hashRepo(s string) uint64 {
 	return h
 }
 
-// place is a country, network or credential the identity was seen with.
+// place is when an identity was first and last seen in a country or
+// network, or with a credential, and what that signalled.
 type place struct {
-	country     string // the country, or the credential's key
-	key         uint64 // network key (see netKey) for networks
 	first, last int64
 	sev         reposentry.Severity // highest first_seen_location severity signalled
 	// unread counts the distinct non-public repositories first read from
 	// this place while it was new (saturating).
 	unread uint8
+}
+
+// network is a network the identity was seen in: 32 bytes, since networks
+// are the most numerous places.
+type network struct {
+	place
+	key uint64 // see netKey
+}
+
+// namedPlace is a country or credential the identity was seen with.
+type namedPlace struct {
+	place
+	country string // the country, or the credential's key
 }
 
 // evRef is an event id kept without building its string.
@@ -86,51 +98,58 @@ type pending struct {
 	tier       reposentry.Severity
 }
 
-// actor is the state kept per identity.
+// actor is the state kept per identity. Its fields are ordered widest first
+// so that it takes 256 bytes, an allocator size class (TestStateSizes):
+// there is one per identity.
 type actor struct {
-	key        string
-	accounts   []account
-	first      int64
-	last       int64
-	bot        bool // automation by name, actor type or credential kind
-	auto       bool // automation by behaviour (see Config.AutomationDays)
-	autoDays   uint8
-	autoDay    int32  // last day (since the unix epoch) counted in autoDays
-	hours      uint32 // bit h set: the identity was active at UTC hour h
-	privileged bool
-	newJoiner  bool
-	active     bool
-	mem        []memEntry // sorted by hash
-	win        window
-	countries  []place
-	networks   []place
-	creds      []place
+	key       string
+	accounts  []account
+	first     int64
+	last      int64
+	mem       []memEntry // sorted by hash
+	win       window
+	countries []namedPlace
+	networks  []network
+	creds     []namedPlace
 	// lastBulk is when the identity last reached a bulk_read tier and
 	// lastBulkCount how many distinct non-public repositories that was.
-	lastBulk      int64
-	lastBulkCount int
-	pend          *pending
+	lastBulk int64
+	pend     *pending
 	// rare holds state few identities need (privileged, owners, disabled
-	// accounts), so the common identity pays one pointer for it.
-	rare *rareState
+	// accounts, automation by behaviour being learnt), so the common
+	// identity pays one pointer for it.
+	rare          *rareState
+	lastBulkCount int32
+	hours         uint32 // bit h set: the identity was active at UTC hour h
+	bot           bool   // automation by name, actor type or credential kind
+	auto          bool   // automation by behaviour (see Config.AutomationDays)
+	privileged    bool
+	newJoiner     bool
+	active        bool
 }
 
-// rareState is the per-identity state of privileged identities, owners and
-// disabled accounts.
+// rareState is the per-identity state of privileged identities, owners,
+// disabled accounts and identities whose window reached the medium tier in
+// their learning period.
 type rareState struct {
 	// privAt is the last read by the privileged identity and privTier the
 	// highest privileged_read severity signalled in the incident.
 	privAt   int64
 	privTier reposentry.Severity
+	// disTier is the highest disabled_account_active severity signalled in
+	// the incident, whose last event was at disAt.
+	disTier reposentry.Severity
+	// autoDays counts the days on which the window reached the medium tier
+	// in the learning period, the last of them autoDay (days since the unix
+	// epoch; -1: none).
+	autoDays uint8
+	autoDay  int32
 	// owner is why the identity is an organization or enterprise owner:
 	// the owner-only action it was seen performing, or "" when it is not
 	// known to be one; ownerAt is when.
 	owner   string
 	ownerAt int64
-	// disAt is the last event of a disabled account and disTier the
-	// highest disabled_account_active severity signalled in the incident.
 	disAt   int64
-	disTier reposentry.Severity
 	// deprovAt is when an identity provider logged the identity's
 	// deactivation (0: not deactivated) and deprovBy the action that did.
 	deprovAt int64
@@ -153,7 +172,7 @@ const ownerByConfig = "listed in detect.platform_admins"
 // extra returns the identity's rare state, creating it.
 func (a *actor) extra() *rareState {
 	if a.rare == nil {
-		a.rare = &rareState{}
+		a.rare = &rareState{autoDay: -1}
 	}
 	return a.rare
 }
@@ -341,22 +360,22 @@ func (c *core) sight(a *actor, ev *reposentry.Event, t int64, s *sighting) {
 		return p != nil && t >= learned && p.first >= learned && t-p.first <= int64(c.cfg.LocationFreshness)
 	}
 	if ev.Geo.Country != "" {
-		s.country = see(&a.countries, c.cfg.MaxCountries, ev.Geo.Country, 0, t)
+		s.country = seeNamed(&a.countries, c.cfg.MaxCountries, ev.Geo.Country, t)
 		s.newCountry = fresh(s.country)
 	}
 	if k := netKey(ev.SourceIP); k != 0 {
-		s.network = see(&a.networks, c.cfg.MaxNetworks, "", k, t)
+		s.network = seeNetwork(&a.networks, c.cfg.MaxNetworks, k, t)
 		s.newNetwork = fresh(s.network)
 	}
 	if k := ev.Credential.Key(); k != "" && ev.Credential.Kind != reposentry.CredentialApp {
 		// The key is kept as given: parsers intern it, so comparing is cheap.
-		s.newCred = fresh(see(&a.creds, c.cfg.MaxCredentials, k, 0, t))
+		s.newCred = fresh(seeNamed(&a.creds, c.cfg.MaxCredentials, k, t))
 	}
 	s.offHours = t >= learned && a.hours&(1<<hourOf(t)) == 0
 }
 
 func (c *core) newActor(key string, t int64) *actor {
-	a := &actor{key: key, first: t, autoDay: -1}
+	a := &actor{key: key, first: t}
 	a.newJoiner = t-c.dataStart >= int64(c.cfg.LearningPeriod)
 	a.bot = c.isBotName(key)
 	lower := strings.ToLower(key)
@@ -472,10 +491,10 @@ func (c *core) classify(a *actor, t int64) {
 	if a.automated() || t >= c.learnedAt(a) || c.tier(a.win.nonPublic, a.win.archives, c.multiplier(a, false, t)) == reposentry.SeverityInfo {
 		return
 	}
-	if d := int32(t / int64(24*time.Hour)); d != a.autoDay {
-		a.autoDay = d
-		a.autoDays++
-		if int(a.autoDays) >= c.cfg.AutomationDays {
+	if x, d := a.extra(), int32(t/int64(24*time.Hour)); d != x.autoDay {
+		x.autoDay = d
+		x.autoDays++
+		if int(x.autoDays) >= c.cfg.AutomationDays {
 			a.auto = true
 		}
 	}
@@ -543,6 +562,9 @@ func (c *core) remember(a *actor, repo string, t int64, fetch bool) (routine, fi
 			i--
 		}
 	}
+	// Four at a time: most identities read tens of repositories, and each
+	// step is an allocation on the path of a first read.
+	a.mem = grow(a.mem, c.routineCap(a), 4)
 	a.mem = slices.Insert(a.mem, i, memEntry{h: h, first: now, last: now})
 	return fetch, true
 }
@@ -589,7 +611,7 @@ func (c *core) read(a *actor, ev *reposentry.Event, t int64, novel bool) bool {
 	c.classify(a, t)
 	if tr := c.bulkTier(a, &a.win, false, t); tr > a.win.tier {
 		a.win.tier, c.f.bulk = tr, tr
-		a.lastBulk, a.lastBulkCount = t, a.win.nonPublic
+		a.lastBulk, a.lastBulkCount = t, int32(a.win.nonPublic)
 	}
 
 	if r.cred != "" {
@@ -602,7 +624,7 @@ func (c *core) read(a *actor, ev *reposentry.Event, t int64, novel bool) bool {
 			// identity's signal; it speaks when others shared it.
 			if tr > a.win.tier {
 				c.f.credBulk, c.f.cs = tr, cs
-				a.lastBulk, a.lastBulkCount = t, cs.win.nonPublic
+				a.lastBulk, a.lastBulkCount = t, int32(cs.win.nonPublic)
 			}
 		}
 		if np && cs.pend != nil && cs.pend != a.pend && t <= cs.pend.end {
@@ -740,27 +762,72 @@ func netPrefix(ip netip.Addr) string {
 	return p.String()
 }
 
-// see records a sighting in a bounded place list (oldest forgotten) and
-// returns its entry.
-func see(list *[]place, max int, country string, key uint64, t int64) *place {
-	for i := range *list {
-		p := &(*list)[i]
-		if p.key == key && p.country == country {
+// seeNamed records a sighting of a country or credential in a bounded list
+// (the least recently seen forgotten) and returns its entry.
+func seeNamed(list *[]namedPlace, max int, name string, t int64) *place {
+	l := *list
+	for i := range l {
+		if p := &l[i]; p.country == name {
 			p.last = t
-			return p
+			return &p.place
 		}
 	}
-	if len(*list) >= max {
-		oldest := 0
-		for j := range *list {
-			if (*list)[j].last < (*list)[oldest].last {
-				oldest = j
-			}
+	l = grow(forget(l, max), max, 1)
+	l = append(l, namedPlace{place: place{first: t, last: t}, country: name})
+	*list = l
+	return &l[len(l)-1].place
+}
+
+// seeNetwork is seeNamed for networks, by key.
+func seeNetwork(list *[]network, max int, key uint64, t int64) *place {
+	l := *list
+	for i := range l {
+		if p := &l[i]; p.key == key {
+			p.last = t
+			return &p.place
 		}
-		*list = slices.Delete(*list, oldest, oldest+1)
 	}
-	*list = append(*list, place{country: country, key: key, first: t, last: t})
-	return &(*list)[len(*list)-1]
+	l = grow(forget(l, max), max, 1)
+	l = append(l, network{place: place{first: t, last: t}, key: key})
+	*list = l
+	return &l[len(l)-1].place
+}
+
+// placed is a place list's element: network or namedPlace.
+type placed[T any] interface {
+	*T
+	sighting() *place
+}
+
+func (p *place) sighting() *place { return p }
+
+// forget drops the least recently seen place when list holds max or more.
+func forget[T any, P placed[T]](list []T, max int) []T {
+	if len(list) < max || len(list) == 0 {
+		return list
+	}
+	oldest := 0
+	for j := range list {
+		if P(&list[j]).sighting().last < P(&list[oldest]).sighting().last {
+			oldest = j
+		}
+	}
+	return slices.Delete(list, oldest, oldest+1)
+}
+
+// grow returns s with room for one more element. Long-lived per-identity
+// lists grow by an eighth, at least step elements (and to the end of the
+// allocator's size class), not by append's doubling, which leaves up to half
+// of each unused; never past limit unless s already holds that many.
+func grow[T any](s []T, limit, step int) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := len(s) + max(len(s)/8, step)
+	if n > limit {
+		n = max(limit, len(s)+1)
+	}
+	return append(slices.Grow([]T(nil), n), s...)
 }
 
 // location decides first_seen_location for a read. A new country alone is
@@ -960,6 +1027,11 @@ func (c *core) advance(now time.Time) {
 		return
 	}
 	c.lastAdvance = n
+	// Forget the last event: Process must not keep it, and the pointer alone
+	// would keep the caller's event buffer alive once the caller is done
+	// with it. No detector of this core is between its Process calls for
+	// one event when event time moves on.
+	c.lastEv, c.f = nil, facts{}
 	cut := n - int64(c.cfg.Window)
 	keep := c.active[:0]
 	for _, a := range c.active {

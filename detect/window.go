@@ -41,10 +41,10 @@ type repoCount struct {
 
 // window counts the distinct repositories read in a sliding event-time
 // window. The queue and map are reused across episodes and released only when
-// the owner goes idle, so steady-state pushes allocate nothing.
+// the owner goes idle, so steady-state pushes allocate nothing; an idle
+// window is 64 bytes of counts and nil pointers.
 type window struct {
-	q    []read
-	head int
+	q    *readQueue // nil while released
 	refs map[string]repoCount
 	// distinct, nonPublic, archives and novel count distinct repositories
 	// (all, non-public, non-public downloaded as archive, non-public read
@@ -58,24 +58,39 @@ type window struct {
 	tier reposentry.Severity
 }
 
-func (w *window) len() int { return len(w.q) - w.head }
+// readQueue holds a window's reads, oldest first from head.
+type readQueue struct {
+	buf  []read
+	head int
+}
+
+func (w *window) len() int {
+	if w.q == nil {
+		return 0
+	}
+	return len(w.q.buf) - w.q.head
+}
 
 // push adds r, dropping the oldest read first when max reads are held.
 func (w *window) push(r *read, max int) {
+	if w.q == nil {
+		w.q = &readQueue{}
+	}
 	if w.refs == nil {
 		w.refs = make(map[string]repoCount, 16)
 	}
 	if w.len() >= max {
 		w.pop()
 	}
-	if w.head > 0 && len(w.q) == cap(w.q) {
+	q := w.q
+	if q.head > 0 && len(q.buf) == cap(q.buf) {
 		// Slide the live reads to the front instead of growing.
-		n := copy(w.q, w.q[w.head:])
-		clear(w.q[n:])
-		w.q = w.q[:n]
-		w.head = 0
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:])
+		q.buf = q.buf[:n]
+		q.head = 0
 	}
-	w.q = append(w.q, *r)
+	q.buf = append(q.buf, *r)
 	c := w.refs[r.repo]
 	if c.n == 0 {
 		w.distinct++
@@ -109,7 +124,8 @@ func (w *window) push(r *read, max int) {
 
 // pop removes the oldest read.
 func (w *window) pop() {
-	r := &w.q[w.head]
+	q := w.q
+	r := &q.buf[q.head]
 	c := w.refs[r.repo]
 	c.n--
 	if r.flags&flagArchive != 0 {
@@ -140,17 +156,17 @@ func (w *window) pop() {
 		w.refs[r.repo] = c
 	}
 	*r = read{} // drop string references
-	w.head++
-	if w.head == len(w.q) {
-		w.q = w.q[:0]
-		w.head = 0
+	q.head++
+	if q.head == len(q.buf) {
+		q.buf = q.buf[:0]
+		q.head = 0
 	}
 }
 
 // expire drops reads older than cutoff and resets the episode when the window
 // empties.
 func (w *window) expire(cutoff int64) {
-	for w.len() > 0 && w.q[w.head].t < cutoff {
+	for w.len() > 0 && w.q.buf[w.q.head].t < cutoff {
 		w.pop()
 	}
 	if w.len() == 0 {
@@ -161,7 +177,7 @@ func (w *window) expire(cutoff int64) {
 // release frees the buffers of an empty window.
 func (w *window) release() {
 	if w.len() == 0 {
-		w.q, w.head, w.refs = nil, 0, nil
+		w.q, w.refs = nil, nil
 	}
 }
 
@@ -172,4 +188,9 @@ func (w *window) weighted(weight int) (nonPublic, novel int) {
 }
 
 // reads returns the reads in the window, oldest first.
-func (w *window) reads() []read { return w.q[w.head:] }
+func (w *window) reads() []read {
+	if w.q == nil {
+		return nil
+	}
+	return w.q.buf[w.q.head:]
+}
