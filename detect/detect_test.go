@@ -42,6 +42,13 @@ func tags(t reposentry.RepoTags) mod {
 	return func(e *reposentry.Event) { e.RepoTags = t }
 }
 func action(a string) mod { return func(e *reposentry.Event) { e.Action = a } }
+
+// oktaSignIn makes the event an Okta sign-in of the login's mail address.
+func oktaSignIn() mod {
+	return func(e *reposentry.Event) {
+		e.Platform, e.Action, e.Repo, e.Credential = reposentry.PlatformOkta, "user.session.start", "", reposentry.Credential{}
+	}
+}
 func detail(d string) mod { return func(e *reposentry.Event) { e.Detail = d } }
 func target(u string) mod { return func(e *reposentry.Event) { e.TargetUser = u } }
 
@@ -340,6 +347,25 @@ func TestDetections(t *testing.T) {
 			join(warm("alice"), mk(day, "alice", fetch, "acme/x", cred(reposentry.CredentialPATClassic, "tok-2")),
 				mk(10*day, "alice", fetch, "acme/x", from("203.0.113.9", "JP"), cred(reposentry.CredentialPATClassic, "tok-2"))),
 			[]string{"first_seen_location/low/" + alice}},
+		{"a sign-in at the identity provider from the new place vouches for it", DefaultConfig(),
+			join(warm("alice"), mk(10*day-time.Hour, "alice", reposentry.CategoryLogin, "", from("203.0.113.9", "JP"), oktaSignIn()),
+				mk(10*day, "alice", clone, "acme/x", from("203.0.113.9", "JP"), cred(reposentry.CredentialPATClassic, "tok-new"))),
+			nil},
+		{"a sign-in the identity provider found risky vouches for nothing", DefaultConfig(),
+			join(warm("alice"), mk(10*day-time.Hour, "alice", reposentry.CategoryLogin, "", from("203.0.113.9", "JP"), oktaSignIn(),
+				func(e *reposentry.Event) { e.Session.Risk = "high" }),
+				mk(10*day, "alice", clone, "acme/x", from("203.0.113.9", "JP"), cred(reposentry.CredentialPATClassic, "tok-new"))),
+			[]string{"first_seen_location/high/" + alice}},
+		{"a sign-in through a proxy vouches for nothing", DefaultConfig(),
+			join(warm("alice"), mk(10*day-time.Hour, "alice", reposentry.CategoryLogin, "", from("203.0.113.9", "JP"), oktaSignIn(),
+				func(e *reposentry.Event) { e.Session.Proxy = true }),
+				mk(10*day, "alice", clone, "acme/x", from("203.0.113.9", "JP"), cred(reposentry.CredentialPATClassic, "tok-new"))),
+			[]string{"first_seen_location/high/" + alice}},
+		{"a sign-in from a hosting network vouches for nothing", DefaultConfig(),
+			join(warm("alice"), mk(10*day-time.Hour, "alice", reposentry.CategoryLogin, "", from("203.0.113.9", "JP"), oktaSignIn(),
+				func(e *reposentry.Event) { e.Geo.Class = "hosting" }),
+				mk(10*day, "alice", clone, "acme/x", from("203.0.113.9", "JP"), cred(reposentry.CredentialPATClassic, "tok-new"))),
+			[]string{"first_seen_location/high/" + alice}},
 		{"read from a new network in a known country", DefaultConfig(),
 			join(warm("alice"), mk(10*day, "alice", clone, "acme/a", from("192.0.2.44", "NL"))),
 			[]string{"first_seen_location/low/" + alice}},

@@ -147,16 +147,16 @@ func TestLoadStateMixedPlaces(t *testing.T) {
 	}
 	// One identity "x" with no flags, clocks, accounts or memory, then its
 	// place lists.
-	head := append(uv(1, 0, 0, 0, 0, 0, 1), 1, 'x', 0)
+	head := append(uv(2, 0, 0, 0, 0, 0, 1), 1, 'x', 0)
 	head = append(head, 0, 0, 0, 1, 0, 0, 0, 0, 0) // first, last, autoDays, autoDay -1, hours, lastBulk, lastBulkCount, accounts, mem
 	tests := []struct {
 		name   string
 		places []byte
 		want   string
 	}{
-		{"country with a network key", append(uv(1, 2), 'N', 'L', 7, 0, 0, 0, 0), `place "NL" has network key 0x7`},
-		{"named network", append(uv(0, 1, 1), 'x', 7, 0, 0, 0, 0), `network 0x7 named "x"`},
-		{"credential with a network key", append(uv(0, 0, 1, 3), 't', 'o', 'k', 9, 0, 0, 0, 0), `place "tok" has network key 0x9`},
+		{"country with a network key", append(uv(1, 2), 'N', 'L', 7, 0, 0, 0, 0, 0), `place "NL" has network key 0x7`},
+		{"named network", append(uv(0, 1, 1), 'x', 7, 0, 0, 0, 0, 0), `network 0x7 named "x"`},
+		{"credential with a network key", append(uv(0, 0, 1, 3), 't', 'o', 'k', 9, 0, 0, 0, 0, 0), `place "tok" has network key 0x9`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,13 +18,13 @@ import (
 
 // StateKey names the state shared by the detectors of one New call, as
 // engine.Stateful reports it. The version changes with the encoding.
-const StateKey = "detect/v1"
+const StateKey = "detect/v2"
 
 // stateMagic opens every saved state; stateVersion follows it and must equal
 // the version in StateKey.
 const (
 	stateMagic   = "reposentry-detect-state\n"
-	stateVersion = 1
+	stateVersion = 2
 )
 
 // Bounds on what a state may hold, far above what the detectors keep with any
@@ -314,6 +314,7 @@ func (e *stateWriter) place(name string, key uint64, p *place) {
 	e.int(p.last)
 	e.byte(uint8(p.sev))
 	e.byte(p.unread)
+	e.byte(boolByte(p.vouched))
 }
 
 // window writes the live reads, oldest first, and the episode's tier; the
@@ -615,7 +616,14 @@ func (d *stateReader) actors(n *core) ([]*actor, []uint64) {
 // place reads one place of a list: its name and its network key.
 func (d *stateReader) place() (string, uint64, place) {
 	name, key := d.str("place"), d.uint()
-	return name, key, place{first: d.int(), last: d.int(), sev: d.severity(), unread: d.byte()}
+	p := place{first: d.int(), last: d.int(), sev: d.severity(), unread: d.byte()}
+	switch v := d.byte(); v {
+	case 0, 1:
+		p.vouched = v == 1
+	default:
+		d.fail("place %q: vouched flag %d is neither 0 nor 1", name, v)
+	}
+	return name, key, p
 }
 
 // namedPlaces reads a list of countries or credentials.

@@ -365,16 +365,16 @@ func TestLoadStateErrors(t *testing.T) {
 	}{
 		{"empty", "", "want a state starting"},
 		{"other file", "{\"actors\": []}\n...........................", "want a state starting"},
-		{"wrong version", string(withSum(uv(2))), "version 2, want 1 (detect/v1)"},
-		{"absurd deactivation count", string(withSum(append(uv(1, 0, 0, 0, 0), uv(1<<40)...))), "more than the"},
-		{"absurd identity count", string(withSum(uv(1, 0, 0, 0, 0, 0, 1<<40))), "identities: 1099511627776 is more than"},
-		{"absurd string", string(withSum(uv(1, 0, 0, 0, 0, 0, 1, 1<<30))), "identity: 1073741824 is more than"},
+		{"wrong version", string(withSum(uv(1))), "version 1, want 2 (detect/v2)"},
+		{"absurd deactivation count", string(withSum(append(uv(2, 0, 0, 0, 0), uv(1<<40)...))), "more than the"},
+		{"absurd identity count", string(withSum(uv(2, 0, 0, 0, 0, 0, 1<<40))), "identities: 1099511627776 is more than"},
+		{"absurd string", string(withSum(uv(2, 0, 0, 0, 0, 0, 1, 1<<30))), "identity: 1073741824 is more than"},
 		{"truncated body", string(good[:len(good)/2]), "truncated"},
 		{"truncated checksum", string(good[:len(good)-2]), "truncated before its checksum"},
 		{"flipped bit", string(flipped), "corrupt"},
 		{"trailing data", string(good) + "x", "data after the checksum"},
 		{"unsorted memory", string(withSum(unsortedMem(t))), "not sorted"},
-		{"bad severity", string(withSum(append(uv(1, 0, 0, 0, 0, 0, 1), badSeverityActor()...))), "severity 9 is unknown"},
+		{"bad severity", string(withSum(append(uv(2, 0, 0, 0, 0, 0, 1), badSeverityActor()...))), "severity 9 is unknown"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -443,7 +443,7 @@ func TestLoadStateIntoUsedDetectors(t *testing.T) {
 
 func TestStateKeyShared(t *testing.T) {
 	for _, d := range New(DefaultConfig()) {
-		if k := d.(engine.Stateful).StateKey(); k != "detect/v1" {
+		if k := d.(engine.Stateful).StateKey(); k != "detect/v2" {
 			t.Errorf("%s: StateKey %q, want %q", d.Name(), k, StateKey)
 		}
 	}

@@ -58,6 +58,11 @@ type place struct {
 	// unread counts the distinct non-public repositories first read from
 	// this place while it was new (saturating).
 	unread uint8
+	// vouched is set on a country or network the identity signed in from
+	// at its identity provider, successfully and without risk (see
+	// vouches): the person is known to be there, so reads from it are not
+	// from a new place.
+	vouched bool
 }
 
 // network is a network the identity was seen in: 32 bytes, since networks
@@ -361,17 +366,39 @@ func (c *core) sight(a *actor, ev *reposentry.Event, t int64, s *sighting) {
 	}
 	if ev.Geo.Country != "" {
 		s.country = seeNamed(&a.countries, c.cfg.MaxCountries, ev.Geo.Country, t)
-		s.newCountry = fresh(s.country)
+		if vouches(ev) {
+			s.country.vouched = true
+		}
+		s.newCountry = fresh(s.country) && !s.country.vouched
 	}
 	if k := netKey(ev.SourceIP); k != 0 {
 		s.network = seeNetwork(&a.networks, c.cfg.MaxNetworks, k, t)
-		s.newNetwork = fresh(s.network)
+		if vouches(ev) {
+			s.network.vouched = true
+		}
+		s.newNetwork = fresh(s.network) && !s.network.vouched
 	}
 	if k := ev.Credential.Key(); k != "" && ev.Credential.Kind != reposentry.CredentialApp {
 		// The key is kept as given: parsers intern it, so comparing is cheap.
 		s.newCred = fresh(seeNamed(&a.creds, c.cfg.MaxCredentials, k, t))
 	}
 	s.offHours = t >= learned && a.hours&(1<<hourOf(t)) == 0
+}
+
+// vouches reports whether ev is a sign-in that vouches for its country: a
+// successful sign-in at an identity provider (which enforces its MFA
+// policy) that the provider did not flag as risky, from neither a proxy nor
+// a hosting, VPN or Tor network. A traveller signs in from where they are;
+// someone replaying a stolen token never does.
+func vouches(ev *reposentry.Event) bool {
+	if ev.Category != reposentry.CategoryLogin || (ev.Platform != reposentry.PlatformOkta && ev.Platform != reposentry.PlatformEntra) {
+		return false
+	}
+	switch ev.Session.Risk {
+	case "medium", "high":
+		return false
+	}
+	return !ev.Session.Proxy && ev.Geo.Class == ""
 }
 
 func (c *core) newActor(key string, t int64) *actor {

@@ -9,9 +9,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reposentry/reposentry/simulate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -237,4 +240,54 @@ func FuzzRun(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestEverySimulatedScenarioListed scores one label of every scenario the
+// simulator plans, with one look-alike alerting, and expects each scenario
+// in the report and, by its full name, in the table: an undetected scenario
+// is listed with recall 0, not left out.
+func TestEverySimulatedScenarioListed(t *testing.T) {
+	const trip = `{"scenario":"` + simulate.BenignTokenOnTrip + `","entity":"trip@acme.example","start":"2026-01-21T08:00:00Z","end":"2026-01-23T17:00:00Z","event_ids":["github:t"],"lookalike_of":"` + simulate.ScenarioTokenTheft + `"}`
+	var labels []string
+	for i, sc := range simulate.Scenarios {
+		labels = append(labels, `{"scenario":"`+sc+`","entity":"victim`+strconv.Itoa(i)+`@acme.example","start":"2026-01-15T02:00:00Z","end":"2026-01-15T04:00:00Z","event_ids":["github:x"]}`)
+	}
+	alerts := []string{
+		al("a", "victim0@acme.example", "2026-01-15T02:30:00Z", "2026-01-15T03:00:00Z"),
+		al("b", "trip@acme.example", "2026-01-22T01:00:00Z", "2026-01-22T02:00:00Z"),
+	}
+	rep, err := Run(strings.NewReader(strings.Join(labels, "\n")), strings.NewReader(trip), strings.NewReader(strings.Join(alerts, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]ScenarioResult{}
+	for _, s := range rep.Scenarios {
+		got[s.Scenario] = s
+	}
+	// Every other scenario: one label, no alert.
+	type want struct {
+		recall         float64
+		lookalikeFalse int
+	}
+	wants := map[string]want{simulate.Scenarios[0]: {1, 0}, simulate.ScenarioTokenTheft: {0, 1}}
+	for _, sc := range simulate.Scenarios {
+		w := wants[sc]
+		t.Run(sc, func(t *testing.T) {
+			s, ok := got[sc]
+			if !ok {
+				t.Fatalf("not in the report's scenarios")
+			}
+			if s.Labels != 1 || !near(s.Recall, w.recall) || s.LookalikeFalse != w.lookalikeFalse {
+				t.Errorf("labels %d, recall %v, look-alike false alerts %d; want 1, %v, %d", s.Labels, s.Recall, s.LookalikeFalse,
+					w.recall, w.lookalikeFalse)
+			}
+			if !strings.Contains(table.String(), "\n"+sc+" ") {
+				t.Errorf("table lacks a row for %s:\n%s", sc, table.String())
+			}
+		})
+	}
 }

@@ -213,6 +213,9 @@ func (s *sim) appendGitHub(b []byte, e *ghEv) []byte {
 	case aPATRequest, aPATGranted:
 		b = appendKV(b, "permissions", "contents:read,metadata:read")
 		b = appendKV(b, "token_expires_at", e.detail)
+		if e.tok != nil && e.tok.name != "" {
+			b = appendKV(b, "user_programmatic_access_name", e.tok.name)
+		}
 	}
 	if p.upn != "" {
 		b = appendKV(b, "external_identity_nameid", p.upn)

@@ -50,6 +50,7 @@ func TestGolden(t *testing.T) {
 		{"entra/2026-01-05.json", headLines(files["entra/2026-01-05.json"], 2)},
 		{"identities.csv", headLines(files["identities.csv"], 4)},
 		{"directory/directory.ldif", ldifSample(string(files["directory/directory.ldif"]))},
+		{ScenarioTokenTheft + " (creation, first use)", tokenSample(t, files)},
 	} {
 		got.WriteString("== " + part.name + "\n" + part.body + "\n")
 	}
@@ -88,4 +89,40 @@ func ldifSample(ldif string) string {
 		}
 	}
 	return strings.Join(append(out, user, admin), "\n\n") + "\n"
+}
+
+// tokenSample returns the stolen-token scenario's first three GitHub
+// events as written: the token's request and grant, and its first use.
+func tokenSample(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	var ids []string
+	for _, l := range readLabels(t, files["labels.jsonl"]) {
+		if l.Scenario == ScenarioTokenTheft {
+			ids = l.EventIDs
+		}
+	}
+	byRef := map[string]string{}
+	for name, data := range files {
+		if !strings.HasPrefix(name, "github/") {
+			continue
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.SplitAfter(string(plain), "\n") {
+			if _, rest, ok := strings.Cut(line, `"_document_id":"`); ok {
+				byRef["github:"+rest[:22]] = line
+			}
+		}
+	}
+	var out strings.Builder
+	for _, ref := range ids[:min(3, len(ids))] {
+		out.WriteString(byRef[ref])
+	}
+	return out.String()
 }

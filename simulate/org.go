@@ -147,6 +147,7 @@ type token struct {
 	id     int64
 	hash   string
 	scopes string
+	name   string // user_programmatic_access_name, for tokens a scenario creates
 }
 
 type person struct {

@@ -12,16 +12,19 @@ const (
 	ScenarioInsider      = "departing_insider"
 	ScenarioDomainAdmin  = "privileged_domain_admin_reads_code"
 	ScenarioStolenCI     = "stolen_ci_token"
+	ScenarioTokenTheft   = "token_theft_far_from_creation"
 	BenignNewJoiner      = "new_joiner_wide_clone"
 	BenignReleaseStorm   = "release_day_fetch_storm"
 	BenignTraveller      = "traveller_usual_repos"
 	BenignSREIncident    = "sre_incident_infra_clone"
 	BenignAdminWork      = "admin_without_code"
 	BenignCIUsualRunners = "ci_bot_usual_runners"
+	BenignTokenOnTrip    = "benign_token_on_trip"
 )
 
 // Scenarios lists the attack scenarios in the order they are planned.
-var Scenarios = []string{ScenarioLapsus, ScenarioScatteredSp, ScenarioAPT41, ScenarioInsider, ScenarioDomainAdmin, ScenarioStolenCI}
+var Scenarios = []string{ScenarioLapsus, ScenarioScatteredSp, ScenarioAPT41, ScenarioInsider, ScenarioDomainAdmin, ScenarioStolenCI,
+	ScenarioTokenTheft}
 
 // label is one line of labels.jsonl or benign.jsonl.
 type label struct {
@@ -168,6 +171,19 @@ func (s *sim) plan() {
 			s.ciRebuild(p, s.dayIn(lo, hi, true))
 		}
 	}
+	// Scenarios added after the first six draw from their own generator and
+	// pick their people last, so adding them leaves the earlier scenarios'
+	// people, days and events as they were.
+	s.r, s.side = s.side, s.r
+	for i := 0; i < inst; i++ {
+		if p := pk.take(regular(roleDev)); p != nil {
+			s.tokenTheft(p, lo, hi)
+		}
+		if p := pk.take(regular(roleDev)); p != nil {
+			s.tokenOnTrip(p, lo, hi)
+		}
+	}
+	s.r, s.side = s.side, s.r
 	for _, l := range s.labels {
 		l.finish()
 	}

@@ -76,6 +76,7 @@ type dayBuf struct {
 type sim struct {
 	cfg      Config
 	r        *rand.Rand
+	side     *rand.Rand // scenarios added after the first six draw from it (see plan)
 	o        *org
 	startMs  int64
 	seq      uint64
@@ -110,7 +111,8 @@ func Run(cfg Config) (Result, error) {
 		cfg.Start = DefaultStart
 	}
 	cfg.Start = cfg.Start.UTC().Truncate(24 * time.Hour)
-	s := &sim{cfg: cfg, r: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)), startMs: cfg.Start.UnixMilli()}
+	s := &sim{cfg: cfg, r: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
+		side: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6a09e667f3bcc909)), startMs: cfg.Start.UnixMilli()}
 	s.o = buildOrg(s.r, cfg.Users, cfg.Days)
 	s.res.Identities = len(s.o.people)
 	s.calendar()

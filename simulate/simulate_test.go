@@ -419,7 +419,7 @@ func checkSideFiles(t *testing.T, files map[string][]byte, res Result) {
 func TestScenarioPresence(t *testing.T) {
 	lookalike := map[string]string{BenignNewJoiner: ScenarioLapsus, BenignReleaseStorm: ScenarioInsider,
 		BenignTraveller: ScenarioAPT41, BenignSREIncident: ScenarioScatteredSp, BenignAdminWork: ScenarioDomainAdmin,
-		BenignCIUsualRunners: ScenarioStolenCI}
+		BenignCIUsualRunners: ScenarioStolenCI, BenignTokenOnTrip: ScenarioTokenTheft}
 	tests := []struct {
 		users, days, instances int
 	}{
