@@ -168,9 +168,13 @@ func (a *Aggregator) Flush(out func(reposentry.Alert)) {
 }
 
 func (a *Aggregator) emit(done []*incident, out func(reposentry.Alert)) {
+	// In time order, so that an entity's earlier alert is known when its
+	// later incident decides whether accumulated risk alerts.
+	slices.SortFunc(done, func(x, y *incident) int { return cmp.Or(x.last.Compare(y.last), cmp.Compare(x.key, y.key)) })
 	alerts := make([]reposentry.Alert, 0, len(done))
 	for _, inc := range done {
 		if al, ok := a.build(inc); ok {
+			a.acc.noteAlert(al.Entity, al.LastSeen)
 			alerts = append(alerts, al)
 		}
 	}
@@ -220,10 +224,10 @@ func (a *Aggregator) build(inc *incident) (reposentry.Alert, bool) {
 	sev := top.Severity
 	if sev < a.cfg.MinSeverity {
 		if risk < a.cfg.RiskThreshold {
-			switch {
-			case inc.idCross != nil:
-				return a.accumulated(inc, inc.idCross), true
-			case inc.credCross != nil && inc.credCross.shared:
+			switch x := inc.idCross; {
+			case x != nil && a.acc.quiet(x.entity, x.at):
+				return a.accumulated(inc, x), true
+			case x == nil && inc.credCross != nil && inc.credCross.shared && a.acc.quiet(inc.credCross.entity, inc.credCross.at):
 				return a.accumulated(inc, inc.credCross), true
 			}
 			return reposentry.Alert{}, false

@@ -93,7 +93,10 @@ type ledger struct {
 	key     string // entity type and id joined by NUL
 	at      int64  // unix ns of the values below
 	alerted float64
-	rules   []contribution
+	// lastAlert is the end (unix ns) of the entity's latest alert of any
+	// rule: an entity alerted on lately is already in front of an analyst.
+	lastAlert int64
+	rules     []contribution
 }
 
 // contribution is one rule's share of a ledger.
@@ -247,6 +250,21 @@ func (a *accumulator) addTo(e reposentry.Entity, s reposentry.Signal) *crossing 
 	}
 	x.shared = len(who) > 1
 	return x
+}
+
+// noteAlert records that the entity alerted, its alert ending at end.
+func (a *accumulator) noteAlert(e reposentry.Entity, end time.Time) {
+	if l := a.ledgers[e.Type+"\x00"+e.ID]; l != nil && end.UnixNano() > l.lastAlert {
+		l.lastAlert = end.UnixNano()
+	}
+}
+
+// quiet reports whether the entity had no alert within a half-life before
+// t: accumulated risk alerts only about entities nobody is looking at; for
+// the others it rides on their next alert as evidence.
+func (a *accumulator) quiet(e reposentry.Entity, t time.Time) bool {
+	l := a.ledgers[e.Type+"\x00"+e.ID]
+	return l == nil || l.lastAlert == 0 || t.UnixNano()-l.lastAlert > int64(a.cfg.HalfLife)
 }
 
 // evict forgets the entity with the least accumulated risk.

@@ -15,7 +15,7 @@ import (
 
 const (
 	stateMagic   = "RSAL"
-	stateVersion = 1
+	stateVersion = 2
 	// Bounds on what a state file may claim, so a corrupt one is refused
 	// rather than allocated.
 	maxStr      = 1 << 16
@@ -27,7 +27,7 @@ const (
 // StateKey implements engine.Stateful: the aggregator's accumulated risk is
 // saved beside the detectors' state so that yesterday's signals still count
 // today.
-func (a *Aggregator) StateKey() string { return "alert/v1" }
+func (a *Aggregator) StateKey() string { return "alert/v2" }
 
 // SaveState implements engine.Stateful. It writes the accumulated-risk
 // ledgers (each rule's decayed contribution, its strongest signal, the risk
@@ -48,6 +48,7 @@ func (a *Aggregator) SaveState(w io.Writer) error {
 		e.Str(l.key)
 		e.Varint(l.at)
 		e.F64(l.alerted)
+		e.Varint(l.lastAlert)
 		e.Uvarint(uint64(len(l.rules)))
 		for _, c := range l.rules {
 			e.F64(c.v)
@@ -84,6 +85,7 @@ func (a *Aggregator) LoadState(r io.Reader) error {
 		l := &ledger{key: d.Str("ledger key", maxStr)}
 		l.at = d.Varint("ledger time")
 		l.alerted = d.F64("alerted risk")
+		l.lastAlert = d.Varint("last alert")
 		rules := d.Count("contributions", 40, maxRulesPer)
 		l.rules = make([]contribution, 0, rules)
 		for range rules {
