@@ -2,7 +2,6 @@ package chain_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/chain"
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/engine/enginetest"
 	"github.com/reposentry/reposentry/simulate"
 )
 
@@ -29,38 +29,10 @@ func simStream(tb testing.TB, users, days int) []reposentry.Event {
 // and returns the signals as JSON by the index of the event that raised
 // them, counting from from.
 func feed(tb testing.TB, ds []engine.Detector, evs []reposentry.Event, from int) map[int][]string {
-	tb.Helper()
-	out := map[int][]string{}
-	var tick time.Time
-	for i := range evs {
-		emit := func(s reposentry.Signal) {
-			b, err := json.Marshal(s)
-			if err != nil {
-				tb.Fatalf("marshal signal: %v", err)
-			}
-			out[from+i] = append(out[from+i], string(b))
-		}
-		if t := evs[i].Time.Truncate(time.Minute); t.After(tick) {
-			tick = t
-			for _, d := range ds {
-				d.Advance(t, emit)
-			}
-		}
-		for _, d := range ds {
-			d.Process(&evs[i], emit)
-		}
-	}
-	return out
+	return enginetest.ByEvent(tb, ds, evs, from)
 }
 
-func save(tb testing.TB, d engine.Detector) []byte {
-	tb.Helper()
-	var buf bytes.Buffer
-	if err := d.(engine.Stateful).SaveState(&buf); err != nil {
-		tb.Fatalf("save state: %v", err)
-	}
-	return buf.Bytes()
-}
+func save(tb testing.TB, d engine.Detector) []byte { return enginetest.Save(tb, d) }
 
 // TestStateKeyShared: the four detectors of one New share one state key.
 func TestStateKeyShared(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/engine/enginetest"
 )
 
 var (
@@ -97,18 +98,7 @@ func routine(who string, c reposentry.Credential, place func(ev) ev, from, days 
 // run feeds events to a fresh detector as the engine would, advancing
 // every minute of event time, and returns the signals.
 func run(cfg Config, evs []reposentry.Event) []reposentry.Signal {
-	d := New(cfg)
-	var sigs []reposentry.Signal
-	emit := func(s reposentry.Signal) { sigs = append(sigs, s) }
-	var tick time.Time
-	for i := range evs {
-		if t := evs[i].Time.Truncate(time.Minute); t.After(tick) {
-			tick = t
-			d.Advance(t, emit)
-		}
-		d.Process(&evs[i], emit)
-	}
-	return sigs
+	return enginetest.Run([]engine.Detector{New(cfg)}, evs)
 }
 
 func summary(sigs []reposentry.Signal) []string {

@@ -2,47 +2,22 @@ package novelty
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/engine/enginetest"
 )
 
 // feed runs evs through d as the engine would, advancing every minute of
 // event time, and returns the signals as JSON by the index of the event
 // that raised them.
 func feed(tb testing.TB, d engine.Detector, evs []reposentry.Event, from int) map[int][]string {
-	tb.Helper()
-	out := map[int][]string{}
-	var tick time.Time
-	for i := range evs {
-		emit := func(s reposentry.Signal) {
-			b, err := json.Marshal(s)
-			if err != nil {
-				tb.Fatalf("marshal signal: %v", err)
-			}
-			out[from+i] = append(out[from+i], string(b))
-		}
-		if t := evs[i].Time.Truncate(time.Minute); t.After(tick) {
-			tick = t
-			d.Advance(t, emit)
-		}
-		d.Process(&evs[i], emit)
-	}
-	return out
+	return enginetest.ByEvent(tb, []engine.Detector{d}, evs, from)
 }
 
-func save(tb testing.TB, d engine.Detector) []byte {
-	tb.Helper()
-	var buf bytes.Buffer
-	if err := d.(engine.Stateful).SaveState(&buf); err != nil {
-		tb.Fatalf("save state: %v", err)
-	}
-	return buf.Bytes()
-}
+func save(tb testing.TB, d engine.Detector) []byte { return enginetest.Save(tb, d) }
 
 // TestStateRoundTrip cuts streams at several points, saves and restores
 // the state there, and requires exactly the signals of an uninterrupted run
