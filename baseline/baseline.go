@@ -30,7 +30,17 @@ const (
 	// maxDepartments bounds the departments followed as peer populations;
 	// directories have dozens to hundreds.
 	maxDepartments = 4096
+	// The hourly window is four quarter hours: the current one and the
+	// three before, so a burst of up to 45 minutes is always counted whole
+	// wherever it falls on the clock, and one of up to an hour mostly.
+	quarterSec = 900
+	quarters   = 4
 )
+
+// sensitiveTags are the repository tags a burst's evidence points out: the
+// repositories whose copy outside the organisation does the most harm, as
+// the detect package weighs them.
+const sensitiveTags = reposentry.TagSecrets | reposentry.TagSigning | reposentry.TagInfrastructure
 
 // known is a repository the identity read, packed into 64 bits so that an
 // identity's set costs 8 bytes a repository: the repository's hash (see
@@ -78,6 +88,12 @@ func (r *recentRead) ref() string { return r.plat.String() + ":" + r.id.String()
 type episode struct {
 	sev reposentry.Severity
 	day uint16
+}
+
+// covers reports whether the episode signalled sev or more within the
+// last week, as raise counts it.
+func (e *episode) covers(sev reposentry.Severity, day uint16) bool {
+	return int(day)-int(e.day) <= weekDays && e.sev >= sev
 }
 
 func (e *episode) raise(sev reposentry.Severity, day uint16) bool {
@@ -143,7 +159,7 @@ type credRec struct {
 	wake *waking
 }
 
-// ident is the state kept per identity: about 420 bytes plus 8 a known
+// ident is the state kept per identity: about 450 bytes plus 8 a known
 // repository and 80 a new read of the current week kept for evidence.
 //
 // Day statistics are kept in arrays indexed by day modulo their length:
@@ -151,7 +167,8 @@ type credRec struct {
 // counts only the week needs for weekDays days, and the read count only
 // for the current day. present marks which of the last historyDays days
 // were active; rollover clears the slots of the days it skips, so a slot
-// never holds an older day than its index says.
+// never holds an older day than its index says. The hourly window counts
+// by quarter hour, in slots indexed by quarter modulo quarters.
 type ident struct {
 	key        string
 	login      string
@@ -174,6 +191,12 @@ type ident struct {
 	recent     []recentRead // new reads of the last weekDays days, oldest first, at most recentCap
 	wake       *waking
 	vol, brd   episode
+	hr         episode             // volume over the hourly window, apart so the daily rule fires as it did without it
+	qtr        uint32              // quarter hour (unix seconds / quarterSec) of the window's newest slot
+	qNew       [quarters]uint8     // new reads per quarter of the window (saturating)
+	qArch      [quarters]uint8     // archive downloads per quarter (saturating)
+	qSens      [quarters]uint8     // new reads of sensitive repositories per quarter (saturating)
+	hourPeak   [historyDays]uint8  // most new reads within the hourly window on each day (saturating)
 	newReads   [historyDays]uint16 // clones and archives of repositories not known
 	other      [weekDays]uint16    // new reads of repositories of unfamiliar groups
 	arch       [weekDays]uint8     // archive downloads among newReads (saturating)
@@ -359,7 +382,7 @@ func (d *detector) rollover(a *ident, ev *reposentry.Event, day uint16, t int64)
 	// Clear the slots of the days skipped and of the new day.
 	for k := 1; k <= min(int(day)-int(a.curDay), historyDays); k++ {
 		dd := a.curDay + uint16(k)
-		a.newReads[histSlot(dd)] = 0
+		a.newReads[histSlot(dd)], a.hourPeak[histSlot(dd)] = 0, 0
 		a.present &^= 1 << histSlot(dd)
 		if k <= weekDays {
 			w := weekSlot(dd)
@@ -711,11 +734,13 @@ func (d *detector) read(a *ident, ev *reposentry.Event, h uint64, t int64, emit 
 			a.other[w] = sat16(a.other[w])
 		}
 	}
+	a.countHour(t, kind == readNew, arch, ev.RepoTags&sensitiveTags != 0)
 	a.keepRecent(recentRead{t: ev.Time.UnixNano(), repo: ev.Repo, id: ev.ID, plat: ev.Platform, day: a.curDay, arch: arch, other: other})
 	if !learned {
 		return
 	}
 	d.checkVolume(a, ev, emit)
+	d.checkHourly(a, ev, emit)
 	if other {
 		d.checkBreadth(a, ev, emit)
 	}
@@ -756,8 +781,9 @@ func (d *detector) week(a *ident) week {
 	return w
 }
 
-// stats are robust statistics of the identity's new reads per active day
-// over the history before the current week.
+// stats are robust statistics of a count per active day: new reads over
+// the history before the current week (history), or the busiest hour's
+// new reads over the past days (hourHistory).
 type stats struct {
 	median, mad float64
 	days        int
@@ -778,10 +804,37 @@ func (d *detector) history(a *ident) stats {
 			n++
 		}
 	}
+	return robust(buf[:n])
+}
+
+// hourHistory is the robust statistics of the identity's busiest hour on
+// its past active days, today left out. Unlike the daily history it keeps
+// the current week: a burst is an hour, so this week's bursts are few days
+// among up to 27 and cannot move the median, and the baseline is trusted
+// from the end of learning rather than a week later.
+func (d *detector) hourHistory(a *ident) stats {
+	var buf [historyDays]float64
+	n := 0
+	for k := 1; k < historyDays; k++ {
+		day := int(a.curDay) - k
+		if day < 0 {
+			break
+		}
+		if a.active(uint16(day)) {
+			buf[n] = float64(a.hourPeak[histSlot(uint16(day))])
+			n++
+		}
+	}
+	return robust(buf[:n])
+}
+
+// robust is the median and median absolute deviation of v, which it sorts
+// and overwrites.
+func robust(v []float64) stats {
+	n := len(v)
 	if n == 0 {
 		return stats{}
 	}
-	v := buf[:n]
 	slices.Sort(v)
 	med := median(v)
 	for i := range v {
@@ -837,6 +890,79 @@ func (d *detector) checkVolume(a *ident, ev *reposentry.Event, emit func(reposen
 		return
 	}
 	emit(d.volumeSignal(a, ev, w, s, sev, daily, weekly))
+}
+
+// countHour counts a read at unix seconds t in the hourly window: a new
+// read adds one to its quarter, as do, to their own counts for severity
+// and evidence, an archive download (of a repository new or first read
+// today) and a new read of a sensitive repository. It then raises the
+// day's busiest hour. Late events (the engine's lateness is minutes) count
+// in the newest quarter. The window runs on across the identity's day
+// boundary, which falls in its quietest hours.
+func (a *ident) countHour(t int64, isNew, arch, sensitive bool) {
+	q := uint32(min(max(t/quarterSec, 0), math.MaxUint32))
+	if q > a.qtr {
+		for k := uint32(1); k <= min(q-a.qtr, quarters); k++ {
+			s := (a.qtr + k) % quarters
+			a.qNew[s], a.qArch[s], a.qSens[s] = 0, 0, 0
+		}
+		a.qtr = q
+	}
+	s := a.qtr % quarters
+	if arch {
+		a.qArch[s] = sat8(a.qArch[s])
+	}
+	if !isNew {
+		return
+	}
+	a.qNew[s] = sat8(a.qNew[s])
+	if sensitive {
+		a.qSens[s] = sat8(a.qSens[s])
+	}
+	p := &a.hourPeak[histSlot(a.curDay)]
+	*p = max(*p, uint8(min(a.hourNew(), math.MaxUint8)))
+}
+
+// hourNew is the count of new reads in the hourly window.
+func (a *ident) hourNew() int { return sum4(&a.qNew) }
+
+// sum4 adds the window's quarter counts.
+func sum4(q *[quarters]uint8) int {
+	n := 0
+	for _, c := range q {
+		n += int(c)
+	}
+	return n
+}
+
+// hourlyThreshold is what the hourly window's new reads must reach.
+func (d *detector) hourlyThreshold(s stats) int {
+	return max(d.cfg.HourlyFloor, int(math.Ceil(s.median+d.cfg.K*max(1.4826*s.mad, 1))))
+}
+
+// checkHourly signals a burst: the hourly window's new reads reaching the
+// identity's busiest hours by K robust deviations. As the daily rule's
+// one-off day, it is low (context for the identity's risk) unless it
+// includes archive downloads (medium). Sensitive repositories are evidence,
+// not severity: an SRE's incident clones infrastructure and secrets
+// repositories in a burst as an intruder does. It is the same evidence as
+// the daily and weekly volume signal, so it stays silent when that one
+// already said as much this week, and fires again only when it escalates.
+func (d *detector) checkHourly(a *ident, ev *reposentry.Event, emit func(reposentry.Signal)) {
+	n := a.hourNew()
+	if n < d.cfg.HourlyFloor {
+		return
+	}
+	s := d.hourHistory(a)
+	thr := d.hourlyThreshold(s)
+	if n < thr {
+		return
+	}
+	sev := grade(false, sum4(&a.qArch) > 0)
+	if a.vol.covers(sev, a.curDay) || !a.hr.raise(sev, a.curDay) {
+		return
+	}
+	emit(d.hourlySignal(a, ev, n, s, sev, thr))
 }
 
 // peerRate is how often the identity's peers in its home group read

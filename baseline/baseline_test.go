@@ -216,6 +216,10 @@ func TestConfigValidate(t *testing.T) {
 	slots.DormantMinRepos = dormSlots + 1
 	ttl := DefaultConfig()
 	ttl.IdentityTTL = 10 * 24 * time.Hour
+	hour := DefaultConfig()
+	hour.HourlyFloor = 256
+	hourNeg := DefaultConfig()
+	hourNeg.HourlyFloor = -1
 	for _, tc := range []struct {
 		name string
 		cfg  Config
@@ -227,6 +231,8 @@ func TestConfigValidate(t *testing.T) {
 		{"rate above 1", nan, "baseline.peer_rate_max"},
 		{"too many dormant repositories", slots, "baseline.dormant_min_repos"},
 		{"ttl shorter than dormancy", ttl, "baseline.identity_ttl"},
+		{"hourly floor past a byte", hour, "baseline.hourly_floor"},
+		{"negative hourly floor", hourNeg, "baseline.hourly_floor"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/engine/enginetest"
 )
 
 var (
@@ -74,15 +76,7 @@ func BenchmarkMemoryPerIdentity(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		d := New(Config{})
-		emit := func(reposentry.Signal) {}
-		var tick time.Time
-		for j := range evs {
-			if t := evs[j].Time.Truncate(time.Minute); t.After(tick) {
-				tick = t
-				d.Advance(t, emit)
-			}
-			d.Process(&evs[j], emit)
-		}
+		enginetest.Feed([]engine.Detector{d}, evs, time.Time{}, func(int, reposentry.Signal) {})
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		tracked := len(d.(*detector).ids)

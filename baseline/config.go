@@ -1,15 +1,18 @@
 // Package baseline learns how each identity normally reads repositories and
 // signals what fixed thresholds miss (ATT&CK T1213.003): a departing insider
-// reading far beyond their usual work over several days, low-and-slow
-// collection, reads at hours the identity is never active at and a dormant
-// account or credential waking up to read.
+// reading far beyond their usual work over several days, a burst of new
+// reads within an hour, low-and-slow collection, reads at hours the
+// identity is never active at and a dormant account or credential waking up
+// to read.
 //
 // It complements the detect package, which keeps windows of minutes; this
 // one keeps days. Per identity it keeps a bounded set of the repositories
 // read lately (8 bytes each: a 47-bit hash and the last day read), 28 days
-// of new-read counts, a decayed 168-hour week profile of one-byte counters,
-// the current week's new reads for evidence and a few counters: about 420
-// bytes plus 8 a repository, some 800 bytes on a simulated organisation.
+// of new-read counts and of each day's busiest hour, an hour's sliding
+// window of new reads, a decayed 168-hour week profile of one-byte
+// counters, the current week's new reads for evidence and a few counters:
+// about 450 bytes plus 8 a repository, some 850 bytes on a simulated
+// organisation.
 //
 // Peer groups are a heuristic. A repository belongs to the team a
 // team.add_repository event last gave it, else to its owner and the part of
@@ -22,6 +25,7 @@ package baseline
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -45,6 +49,12 @@ type Config struct {
 	// WeeklyFloor is the same for the seven days ending today, which is how
 	// reading spread over days (low and slow, or a week of notice) shows.
 	WeeklyFloor int `yaml:"weekly_floor"`
+	// HourlyFloor is the least count of new reads within an hour (a
+	// sliding window of four quarter hours) that can be a volume anomaly,
+	// whatever the identity's busiest hours were: a burst of clones is how
+	// a stolen token or a script shows before the day's count does. At most
+	// 255, the most a day's busiest hour is remembered as.
+	HourlyFloor int `yaml:"hourly_floor"`
 	// SpreadMin is the count of new reads that makes a day count as a
 	// repeat: a volume or breadth signal over at least two such days in a
 	// week, or with archive downloads, is medium; with both, high; else low.
@@ -107,6 +117,7 @@ func DefaultConfig() Config {
 		K:                 6,
 		DailyFloor:        8,
 		WeeklyFloor:       15,
+		HourlyFloor:       6,
 		SpreadMin:         2,
 		BreadthMin:        5,
 		PeerRateMax:       0.05,
@@ -131,7 +142,8 @@ func (c Config) Validate() error {
 		key    string
 		v, max int
 	}{{"new_read_days", c.NewReadDays, historyDays * 64}, {"learning_days", c.LearningDays, historyDays},
-		{"daily_floor", c.DailyFloor, 1 << 15}, {"weekly_floor", c.WeeklyFloor, 1 << 15}, {"spread_min", c.SpreadMin, 1 << 15},
+		{"daily_floor", c.DailyFloor, 1 << 15}, {"weekly_floor", c.WeeklyFloor, 1 << 15},
+		{"hourly_floor", c.HourlyFloor, math.MaxUint8}, {"spread_min", c.SpreadMin, 1 << 15},
 		{"breadth_min", c.BreadthMin, 1 << 15}, {"off_hours_min_events", c.OffHoursMinEvents, 1 << 30},
 		{"dormant_days", c.DormantDays, 1 << 14}, {"dormant_min_repos", c.DormantMinRepos, dormSlots},
 		{"automation_reads", c.AutomationReads, 1 << 15}, {"automation_days", c.AutomationDays, historyDays},
@@ -177,6 +189,7 @@ func (c Config) withDefaults() Config {
 	setF(&c.K, d.K)
 	setI(&c.DailyFloor, d.DailyFloor)
 	setI(&c.WeeklyFloor, d.WeeklyFloor)
+	setI(&c.HourlyFloor, d.HourlyFloor)
 	setI(&c.SpreadMin, d.SpreadMin)
 	setI(&c.BreadthMin, d.BreadthMin)
 	setF(&c.PeerRateMax, d.PeerRateMax)

@@ -32,7 +32,7 @@ var (
 		}
 		return repos
 	}()
-	fuzzCfg = Config{MaxKnownRepos: 8, MaxRepos: 16, MaxCredentials: 4, LearningDays: 2, DailyFloor: 2, WeeklyFloor: 3, BreadthMin: 2,
+	fuzzCfg = Config{MaxKnownRepos: 8, MaxRepos: 16, MaxCredentials: 4, LearningDays: 2, DailyFloor: 2, WeeklyFloor: 3, HourlyFloor: 2, BreadthMin: 2,
 		OffHoursMinEvents: 5, DormantDays: 2, DormantMinRepos: 2, AutomationReads: 20, AutomationDays: 2}
 )
 
@@ -68,6 +68,7 @@ func fuzzRun(t *testing.T, data []byte) {
 			if b[0]&0x80 != 0 {
 				ev.Action, ev.Detail = "team.add_repository", ids[int(b[2])%len(ids)]
 			}
+			ev.RepoTags = reposentry.RepoTags(b[2] >> 5)
 			ev.Credential = reposentry.Credential{Kind: reposentry.CredentialKind(b[0] >> 4 & 7), ID: fmt.Sprint("k", b[2]%9)}
 			ev.ID.Set([]byte{b[0], b[1], b[2], b[3]})
 			d.Process(&ev, emit)

@@ -32,13 +32,12 @@ type picked struct {
 	first      time.Time
 }
 
-// pick gathers the recent new reads made since day from (and, with
-// otherOnly, only those of unfamiliar groups), oldest first, plus ev.
-func (a *ident) pick(ev *reposentry.Event, from int, otherOnly bool) picked {
+// pick gathers the recent new reads keep accepts, oldest first, plus ev.
+func (a *ident) pick(ev *reposentry.Event, keep func(r *recentRead) bool) picked {
 	var p picked
 	for i := range a.recent {
 		r := &a.recent[i]
-		if int(r.day) < from || (otherOnly && !r.other) {
+		if !keep(r) {
 			continue
 		}
 		if p.first.IsZero() {
@@ -57,6 +56,11 @@ func (a *ident) pick(ev *reposentry.Event, from int, otherOnly bool) picked {
 		p.first = ev.Time.UTC()
 	}
 	return p
+}
+
+// since keeps the reads made on day from or later.
+func (a *ident) since(from int) func(r *recentRead) bool {
+	return func(r *recentRead) bool { return int(r.day) >= from }
 }
 
 func containsString(list []string, s string) bool {
@@ -102,7 +106,7 @@ func (d *detector) groupLabel(g uint64) string {
 }
 
 func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, w week, s stats, sev reposentry.Severity, daily, weekly int) reposentry.Signal {
-	p := a.pick(ev, int(a.curDay)-weekDays+1, false)
+	p := a.pick(ev, a.since(int(a.curDay)-weekDays+1))
 	trigger := "daily"
 	if int(a.todayNew()) < daily {
 		trigger = "weekly"
@@ -134,8 +138,53 @@ func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, w week, s stats,
 	}
 }
 
+// whyHour says what made an hourly volume signal's severity.
+func whyHour(arch int) string {
+	if arch > 0 {
+		return fmt.Sprintf("with %d archive downloads", arch)
+	}
+	return "without archive downloads: alone, context for the identity's risk (a new project, an incident) rather than an incident"
+}
+
+// hourlySignal is the volume signal of a burst: n new reads in the hourly
+// window, against the identity's busiest hours s.
+func (d *detector) hourlySignal(a *ident, ev *reposentry.Event, n int, s stats, sev reposentry.Severity, thr int) reposentry.Signal {
+	from := int64(a.qtr-(quarters-1)) * quarterSec * int64(time.Second)
+	p := a.pick(ev, func(r *recentRead) bool { return r.t >= from })
+	arch, sens := sum4(&a.qArch), sum4(&a.qSens)
+	tagged := ""
+	if sens > 0 {
+		tagged = fmt.Sprintf("; %d of them tagged secrets, signing or infrastructure", sens)
+	}
+	evid := map[string]any{
+		"trigger":                "hourly",
+		"window":                 "1h",
+		"new_reads_hour":         n,
+		"archive_downloads":      arch,
+		"sensitive_repositories": sens,
+		"hourly_threshold":       thr,
+		"median":                 s.median,
+		"mad":                    s.mad,
+		"history_days":           s.days,
+		"repositories":           p.repos,
+	}
+	return reposentry.Signal{
+		Rule: RuleVolume, Title: "Reading far more new repositories in an hour than usual", Severity: sev, Risk: riskBySeverity[sev] - 5,
+		Techniques: techCollection, Tactics: tactCollection,
+		Time: ev.Time.UTC(), FirstSeen: p.first,
+		Observed: fmt.Sprintf("%d repositories newly read in the hour to %s UTC (%d archive downloads%s), new meaning not read in the prior %d days",
+			n, ev.Time.UTC().Format("15:04"), arch, tagged, d.cfg.NewReadDays),
+		Baseline: fmt.Sprintf("this identity's busiest hour on its past %d active days: median %.1f new repositories (MAD %.1f); anomalous at %d within an hour",
+			s.days, s.median, s.mad, thr),
+		Explanation: fmt.Sprintf("%s newly read %d repositories within an hour (%s), where its busiest hour usually brings %.1f, %s. A burst like this is how a script or a stolen token clones; ask the owner what the work was and, if it is not explained, suspend the account's tokens and review what was copied.",
+			a.key, n, repoList(p.repos, n, 3), s.median, whyHour(arch)),
+		Entity: a.entity(), EventIDs: p.ids, Evidence: evid,
+	}
+}
+
 func (d *detector) breadthSignal(a *ident, ev *reposentry.Event, w week, sev reposentry.Severity) reposentry.Signal {
-	p := a.pick(ev, int(a.curDay)-weekDays+1, true)
+	from := int(a.curDay) - weekDays + 1
+	p := a.pick(ev, func(r *recentRead) bool { return int(r.day) >= from && r.other })
 	rate, peerDays, ok := d.peerRate(a)
 	peer := "too few peer days yet to compare"
 	if ok {
@@ -202,7 +251,7 @@ func (d *detector) offHoursSignal(a *ident, ev *reposentry.Event, prob float64) 
 
 func (d *detector) dormantSignal(a *ident, ev *reposentry.Event, w *waking, what string) reposentry.Signal {
 	days := int(math.Round(float64(w.gap) / secDay))
-	p := a.pick(ev, int(a.dayOf(w.at)), false)
+	p := a.pick(ev, a.since(int(a.dayOf(w.at))))
 	subject := "identity " + a.key
 	evid := map[string]any{"dormant": what, "silent_days": days, "woke": time.Unix(w.at, 0).UTC().Format(time.RFC3339),
 		"distinct_repositories": int(w.n), "repositories": p.repos}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/engine/enginetest"
 	"github.com/reposentry/reposentry/intern"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/github"
@@ -19,6 +21,7 @@ import (
 var (
 	evalUsers = flag.Int("eval.users", 300, "identities in the evaluation's simulated organisation")
 	evalDays  = flag.Int("eval.days", 21, "days in the evaluation's simulated organisation")
+	evalDir   = flag.String("eval.dir", "", "evaluate an organisation already simulated into this folder (its github logs and labels) instead of simulating one; eval.days must match its days")
 )
 
 // simOrg runs the simulator into a temporary directory and returns its
@@ -36,18 +39,7 @@ func simOrg(tb testing.TB, users, days int) ([]reposentry.Event, string) {
 // run feeds events to a fresh detector as the engine would, advancing
 // every minute of event time, and returns the signals.
 func run(cfg Config, evs []reposentry.Event) []reposentry.Signal {
-	d := New(cfg)
-	var sigs []reposentry.Signal
-	emit := func(s reposentry.Signal) { sigs = append(sigs, s) }
-	var tick time.Time
-	for i := range evs {
-		if t := evs[i].Time.Truncate(time.Minute); t.After(tick) {
-			tick = t
-			d.Advance(t, emit)
-		}
-		d.Process(&evs[i], emit)
-	}
-	return sigs
+	return enginetest.Run([]engine.Detector{New(cfg)}, evs)
 }
 
 // TestSimulatedOrganisation runs the baselines over a simulated
@@ -55,7 +47,13 @@ func run(cfg Config, evs []reposentry.Event) []reposentry.Signal {
 // within its label's window, no benign look-alike may, and medium or higher
 // signals must stay rare overall.
 func TestSimulatedOrganisation(t *testing.T) {
-	evs, dir := simOrg(t, *evalUsers, *evalDays)
+	var evs []reposentry.Event
+	dir := *evalDir
+	if dir == "" {
+		evs, dir = simOrg(t, *evalUsers, *evalDays)
+	} else {
+		evs = simtest.Events(t, parser.New(intern.New(0), github.New()), filepath.Join(dir, "github"))
+	}
 	sigs := run(Config{}, evs)
 	ids := map[string]bool{}
 	for i := range evs {

@@ -14,11 +14,11 @@ import (
 )
 
 // StateKey names the baseline state; the version changes with the encoding.
-const StateKey = "baseline/v2"
+const StateKey = "baseline/v3"
 
 const (
 	stateMagic   = "RSBASELINE"
-	stateVersion = 2
+	stateVersion = 3
 	// Bounds checked on load, generous against the configuration limits.
 	maxStateIDs    = 1 << 26
 	maxStateString = 1 << 12
@@ -31,10 +31,11 @@ func (d *detector) StateKey() string { return StateKey }
 // SaveState implements engine.Stateful. It writes everything that shapes
 // later decisions: per identity its first and last event, active days and
 // day-start hour, automation classification, known repositories, the day
-// statistics, hour-of-week profile, episode severities, waking and the
-// recent reads kept for evidence; the credentials followed for dormancy;
-// the repository groups and the peer statistics of home groups and
-// departments; and the time of the last sweep. Identities are written in key order, so equal states give equal
+// statistics and busiest hours, the hourly window, hour-of-week profile,
+// episode severities, waking and the recent reads kept for evidence; the
+// credentials followed for dormancy; the repository groups and the peer
+// statistics of home groups and departments; and the time of the last
+// sweep. Identities are written in key order, so equal states give equal
 // bytes. Configuration is not saved: the loading detector's applies.
 func (d *detector) SaveState(w io.Writer) error {
 	e := &encoder{statecodec.Encoder{Buf: make([]byte, 0, 64+len(d.ids)*640+len(d.repoGroup)*16)}}
@@ -141,6 +142,13 @@ func (e *encoder) ident(a *ident) {
 	for i, n := range a.newReads {
 		if a.present&(1<<i) != 0 {
 			e.Uvarint(uint64(n))
+			e.Byte1(a.hourPeak[i])
+		}
+	}
+	e.Uvarint(uint64(a.qtr))
+	for _, q := range [...]*[quarters]uint8{&a.qNew, &a.qArch, &a.qSens} {
+		for _, c := range q {
+			e.Byte1(c)
 		}
 	}
 	for i := range weekDays {
@@ -161,7 +169,7 @@ func (e *encoder) ident(a *ident) {
 		e.Uvarint(uint64(r.day))
 		e.Byte1(uint8(b2i(r.arch) | b2i(r.other)<<1))
 	}
-	for _, ep := range [...]*episode{&a.vol, &a.brd} {
+	for _, ep := range [...]*episode{&a.vol, &a.brd, &a.hr} {
 		e.Byte1(uint8(ep.sev))
 		e.Uvarint(uint64(ep.day))
 	}
@@ -312,6 +320,13 @@ func (d *decoder) ident() *ident {
 	for i := range a.newReads {
 		if a.present&(1<<i) != 0 {
 			a.newReads[i] = uint16(d.Bounded("day new reads", math.MaxUint16))
+			a.hourPeak[i] = d.Byte1("day busiest hour")
+		}
+	}
+	a.qtr = uint32(d.Bounded("hourly window quarter", math.MaxUint32))
+	for _, q := range [...]*[quarters]uint8{&a.qNew, &a.qArch, &a.qSens} {
+		for i := range q {
+			q[i] = d.Byte1("hourly window counts")
 		}
 	}
 	for i := range weekDays {
@@ -338,7 +353,7 @@ func (d *decoder) ident() *ident {
 		f := d.Bounded("recent flags", 3)
 		r.arch, r.other = f&1 != 0, f&2 != 0
 	}
-	for _, ep := range [...]*episode{&a.vol, &a.brd} {
+	for _, ep := range [...]*episode{&a.vol, &a.brd, &a.hr} {
 		ep.sev = reposentry.Severity(d.Bounded("episode severity", uint64(reposentry.SeverityCritical)))
 		ep.day = uint16(d.Bounded("episode day", maxStateDay))
 	}

@@ -3,7 +3,6 @@ package baseline
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/engine/enginetest"
 )
 
 var _ engine.Stateful = (*detector)(nil)
@@ -20,24 +20,7 @@ var _ engine.Stateful = (*detector)(nil)
 // event time from tick, and returns the signals as JSON, one per event
 // index that raised them.
 func feed(tb testing.TB, d engine.Detector, evs []reposentry.Event, from int) map[int][]string {
-	tb.Helper()
-	out := map[int][]string{}
-	var tick time.Time
-	for i := range evs {
-		emit := func(s reposentry.Signal) {
-			b, err := json.Marshal(s)
-			if err != nil {
-				tb.Fatalf("marshal signal: %v", err)
-			}
-			out[from+i] = append(out[from+i], string(b))
-		}
-		if t := evs[i].Time.Truncate(time.Minute); t.After(tick) {
-			tick = t
-			d.Advance(t, emit)
-		}
-		d.Process(&evs[i], emit)
-	}
-	return out
+	return enginetest.ByEvent(tb, []engine.Detector{d}, evs, from)
 }
 
 func roundTrip(tb testing.TB, d engine.Detector, cfg Config) (engine.Detector, []byte) {
