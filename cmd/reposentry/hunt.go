@@ -140,6 +140,7 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 	defer st.close()
 	summary.Notes = append(summary.Notes, st.notes...)
 	var states store.StateStore
+	var done, marks hunted
 	if o.state != "" {
 		var note string
 		if states, note, err = openState(ctx, o.state, st.detectors, st.agg); err != nil {
@@ -147,6 +148,19 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 		}
 		defer states.Close()
 		summary.Notes = append(summary.Notes, note)
+		if done, err = loadHunted(ctx, states); err != nil {
+			return err
+		}
+		var skipped []string
+		inputs, skipped, marks = done.split(inputs)
+		if len(skipped) > 0 {
+			names := strings.Join(skipped[:min(len(skipped), 3)], ", ")
+			if len(skipped) > 3 {
+				names += ", …"
+			}
+			summary.Notes = append(summary.Notes, fmt.Sprintf("%d files already hunted with this state were skipped, so their events are not counted twice (%s); hunt them with another --state folder, or none, to see their alerts again",
+				len(skipped), names))
+		}
 	}
 	if !o.quiet {
 		for _, e := range st.ruleErrs {
@@ -207,9 +221,13 @@ func hunt(ctx context.Context, o huntOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	st.flush()
-	if states != nil {
+	if states != nil && (len(marks) > 0 || ps.Events > 0) {
 		meta := store.Meta{SavedAt: time.Now(), EventsUntil: ps.Last, Events: ps.Events}
-		if err := saveState(ctx, states, st.detectors, meta, st.agg); err != nil {
+		files, err := done.encode(marks)
+		if err != nil {
+			return err
+		}
+		if err := saveState(ctx, states, st.detectors, meta, map[string][]byte{huntedKey: files}, st.agg); err != nil {
 			return err
 		}
 	} else if ps.Events > 0 {

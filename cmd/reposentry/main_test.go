@@ -636,3 +636,42 @@ func TestBench(t *testing.T) {
 		t.Errorf("bench output lacks the detection state line:\n%s", stdout)
 	}
 }
+
+// TestHuntStateSkipsHuntedFiles: with --state, a file hunted before is not
+// hunted again (its events would count twice in what detections learn),
+// the summary says so, and a file that changed since is hunted again.
+func TestHuntStateSkipsHuntedFiles(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	if err := os.CopyFS(logs, os.DirFS(filepath.Join("..", "..", "examples", "logs"))); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	cfg := filepath.Join("..", "..", "examples", "reposentry.yaml")
+	hunt := func() (statsJSON, string) {
+		t.Helper()
+		stats := filepath.Join(dir, "stats.json")
+		code, _, e := runCmd(t, "hunt", "--state", state, "--config", cfg, "--format", "jsonl", "--out", filepath.Join(dir, "alerts.jsonl"), "--stats", stats, logs)
+		if code != 0 {
+			t.Fatalf("hunt: exit %d: %s", code, e)
+		}
+		return readStats(t, stats), e
+	}
+	first, _ := hunt()
+	if first.Records == 0 || first.Alerts != 3 {
+		t.Fatalf("first hunt: %+v, want the examples' 3 alerts", first)
+	}
+	again, stderr := hunt()
+	if again.Records != 0 || again.Alerts != 0 || !strings.Contains(stderr, "files already hunted with this state were skipped") {
+		t.Errorf("second hunt of the same files: %+v, want nothing read and a note:\n%s", again, stderr)
+	}
+	page := filepath.Join(logs, "github-api-page.json")
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(page, later, later); err != nil {
+		t.Fatal(err)
+	}
+	changed, _ := hunt()
+	if changed.Records == 0 || changed.Records >= first.Records {
+		t.Errorf("after one file changed: %d records read, want that file's only (of %d)", changed.Records, first.Records)
+	}
+}

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/source"
 	"github.com/reposentry/reposentry/store"
 	"github.com/reposentry/reposentry/store/sqlite"
 )
@@ -71,9 +74,13 @@ func openState(ctx context.Context, dir string, ds []engine.Detector, more ...en
 		resumed.SavedAt.UTC().Format(time.RFC3339), resumed.EventsUntil.UTC().Format(time.RFC3339)), nil
 }
 
-// saveState writes every detector's state, and more's, in one transaction.
-func saveState(ctx context.Context, st store.StateStore, ds []engine.Detector, meta store.Meta, more ...engine.Stateful) error {
-	states := map[string][]byte{}
+// saveState writes every detector's state, more's and the extra states
+// (already encoded) in one transaction.
+func saveState(ctx context.Context, st store.StateStore, ds []engine.Detector, meta store.Meta, extra map[string][]byte, more ...engine.Stateful) error {
+	states := maps.Clone(extra)
+	if states == nil {
+		states = map[string][]byte{}
+	}
 	for key, d := range stateful(ds, more...) {
 		var buf bytes.Buffer
 		if err := d.SaveState(&buf); err != nil {
@@ -82,4 +89,66 @@ func saveState(ctx context.Context, st store.StateStore, ds []engine.Detector, m
 		states[key] = buf.Bytes()
 	}
 	return st.SaveAll(ctx, states, meta)
+}
+
+// huntedKey is the state key of the files a --state folder has hunted:
+// hunting one of them again would count its events twice in the baselines
+// and first-seen sets.
+const huntedKey = "hunt/files/v1"
+
+// fileMark identifies a hunted file cheaply: its absolute path, size and
+// modification time. A file that grew or was rewritten is hunted again.
+type fileMark struct {
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mod_time"`
+}
+
+// hunted is the set of files hunted with one state, by absolute path.
+type hunted map[string]fileMark
+
+// loadHunted reads the files already hunted with st.
+func loadHunted(ctx context.Context, st store.StateStore) (hunted, error) {
+	data, _, ok, err := st.Load(ctx, huntedKey)
+	if err != nil || !ok {
+		return hunted{}, err
+	}
+	h := hunted{}
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("state %s: %w (delete the state folder to start afresh)", huntedKey, err)
+	}
+	return h, nil
+}
+
+// split sets aside the inputs already hunted unchanged, returning those to
+// hunt, the paths skipped and the marks to record once the hunt is saved.
+// Standard input is always hunted and never recorded.
+func (h hunted) split(inputs []source.Input) (todo []source.Input, skipped []string, marks hunted) {
+	marks = hunted{}
+	for _, in := range inputs {
+		if in.Path == "-" {
+			todo = append(todo, in)
+			continue
+		}
+		abs, err := filepath.Abs(in.Path)
+		fi, statErr := os.Stat(in.Path)
+		if err != nil || statErr != nil {
+			todo = append(todo, in) // the reader reports what is wrong with it
+			continue
+		}
+		m := fileMark{Size: fi.Size(), ModTime: fi.ModTime().UTC()}
+		if old, ok := h[abs]; ok && old.Size == m.Size && old.ModTime.Equal(m.ModTime) {
+			skipped = append(skipped, in.Path)
+			continue
+		}
+		todo = append(todo, in)
+		marks[abs] = m
+	}
+	return todo, skipped, marks
+}
+
+// encode returns h with marks added, as saved.
+func (h hunted) encode(marks hunted) ([]byte, error) {
+	all := maps.Clone(h)
+	maps.Copy(all, marks)
+	return json.Marshal(all)
 }
