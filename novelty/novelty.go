@@ -183,6 +183,25 @@ type detector struct {
 	creds    map[string]*cred
 	made     map[uint64]*creation // creations by hash of the credential's hash and id
 	sweepDay uint16
+	// families caches clientFamily by user agent: an organisation has few
+	// distinct ones, and the parsers intern them, so keeping them is safe.
+	families map[string]uint8
+}
+
+// maxFamilies bounds the user-agent cache; past it the cache starts over.
+const maxFamilies = 4096
+
+// family returns clientFamily(ua), cached.
+func (d *detector) family(ua string) uint8 {
+	if f, ok := d.families[ua]; ok {
+		return f
+	}
+	f := clientFamily(ua)
+	if len(d.families) >= maxFamilies {
+		clear(d.families)
+	}
+	d.families[ua] = f
+	return f
 }
 
 // New returns the novelty detector (rule ids Rule*); it is also an
@@ -190,10 +209,11 @@ type detector struct {
 // defaults; call Config.Validate first to reject settings that cannot work.
 func New(cfg Config) engine.Detector {
 	return &detector{
-		cfg:   cfg.withDefaults(),
-		ids:   make(map[string]*ident, 64),
-		creds: make(map[string]*cred, 64),
-		made:  make(map[uint64]*creation, 16),
+		cfg:      cfg.withDefaults(),
+		ids:      make(map[string]*ident, 64),
+		creds:    make(map[string]*cred, 64),
+		made:     make(map[uint64]*creation, 16),
+		families: make(map[string]uint8, 64),
 	}
 }
 
@@ -232,7 +252,7 @@ func (d *detector) Process(ev *reposentry.Event, emit func(reposentry.Signal)) {
 			a.vals[i].flags |= flagSession
 		}
 	}
-	if f := clientFamily(ev.UserAgent); f != 0 {
+	if f := d.family(ev.UserAgent); f != 0 {
 		fi, _ = a.vals.see(attrClient, uint64(f), day, cfg.MaxClients, cfg.ExpiryDays, learned)
 	}
 	if org := orgOf(ev); org != "" {

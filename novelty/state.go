@@ -150,7 +150,7 @@ func (d *detector) LoadState(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("novelty: load state: %w", err)
 	}
-	n := &detector{cfg: d.cfg}
+	n := &detector{cfg: d.cfg, families: make(map[string]uint8, 64)}
 	n.sweepDay = uint16(dec.Bounded("sweep day", math.MaxUint16))
 	cnt := dec.Count("creations", 12, maxStateEntities)
 	n.made = make(map[uint64]*creation, max(cnt, 16))

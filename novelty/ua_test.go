@@ -1,6 +1,7 @@
 package novelty
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -51,5 +52,26 @@ func BenchmarkClientFamily(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		clientFamily(uas[i%len(uas)])
+	}
+}
+
+// TestFamilyCache: the detector's cache answers as clientFamily does and
+// stays bounded however many user agents it sees.
+func TestFamilyCache(t *testing.T) {
+	d := New(Config{}).(*detector)
+	for i := range maxFamilies + 10 {
+		ua := fmt.Sprintf("git/2.%d.0", i)
+		if i%3 == 0 {
+			ua = fmt.Sprintf("Mozilla/5.0 (X11; Linux x86_64) Firefox/%d.0", i)
+		}
+		if got, want := d.family(ua), clientFamily(ua); got != want {
+			t.Fatalf("family(%q) = %d, want %d", ua, got, want)
+		}
+		if got := d.family(ua); got != clientFamily(ua) {
+			t.Fatalf("cached family(%q) = %d", ua, got)
+		}
+	}
+	if n := len(d.families); n > maxFamilies {
+		t.Errorf("cache holds %d user agents, want at most %d", n, maxFamilies)
 	}
 }
