@@ -87,6 +87,9 @@ type Aggregator struct {
 	closed []*incident // closed by Add, waiting for the next Advance or Flush
 	acc    *accumulator
 	swept  time.Time // event time of the accumulator's last sweep
+	// scanned is the event time at which Advance last looked for idle
+	// incidents.
+	scanned time.Time
 }
 
 // New returns an aggregator; zero durations and counts in cfg take their
@@ -138,7 +141,8 @@ func (a *Aggregator) Add(s reposentry.Signal) {
 }
 
 // Advance closes the incidents idle for longer than IncidentGap at event time
-// now and reports the alerts they raise, sorted by first_seen then entity.
+// now (looked for at most once a minute of event time) and reports the
+// alerts they raise, sorted by first_seen then entity.
 func (a *Aggregator) Advance(now time.Time, out func(reposentry.Alert)) {
 	done := a.closed
 	a.closed = nil
@@ -146,10 +150,16 @@ func (a *Aggregator) Advance(now time.Time, out func(reposentry.Alert)) {
 		a.acc.sweep(now)
 		a.swept = now
 	}
-	for k, inc := range a.open {
-		if now.Sub(inc.last) > a.cfg.IncidentGap {
-			done = append(done, inc)
-			delete(a.open, k)
+	// Scanning every open incident on every signal would cost time in
+	// proportion to the entities alerting; closing them to the minute is
+	// enough.
+	if now.Sub(a.scanned) >= time.Minute {
+		a.scanned = now
+		for k, inc := range a.open {
+			if now.Sub(inc.last) > a.cfg.IncidentGap {
+				done = append(done, inc)
+				delete(a.open, k)
+			}
 		}
 	}
 	a.emit(done, out)

@@ -132,7 +132,9 @@ func TestAdvanceClosesIdleIncidents(t *testing.T) {
 		want []string
 	}{
 		{2 * time.Hour, nil},
-		{2*time.Hour + time.Second, []string{"alice@example.com"}},
+		// Idle incidents are looked for once a minute of event time.
+		{2*time.Hour + time.Second, nil},
+		{2*time.Hour + time.Minute, []string{"alice@example.com"}},
 		{3 * time.Hour, []string{"alice@example.com"}},
 		{4 * time.Hour, []string{"alice@example.com", "bob@example.com"}},
 	}

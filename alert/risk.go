@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -112,6 +113,34 @@ type contribution struct {
 	// entities are the identities whose signals these are (for a
 	// credential's ledger: more than one means a shared credential).
 	entities []string
+	// days has bit i set when the rule signalled i days before lastDay
+	// (days since the unix epoch, UTC).
+	days    uint32
+	lastDay int64
+}
+
+// habitDays is how many of the seven days before a signal its rule must
+// have signalled on for the signal to be a habit: it then adds no risk, so
+// a detector that fires every day for one person (an administrator's
+// sign-ins, a night owl's hours) fades instead of accumulating, while the
+// same rule on a few scattered days still counts.
+const habitDays = 4
+
+// habitual records that the rule signalled on day and reports whether it
+// had on habitDays of the seven days before.
+func (c *contribution) habitual(day int64) bool {
+	switch shift := day - c.lastDay; {
+	case shift >= 32:
+		c.days = 0
+	case shift > 0:
+		c.days <<= uint(shift)
+	case shift < 0:
+		return false // late signal: counted as before, not as a habit
+	}
+	c.lastDay = day
+	prior := bits.OnesCount32(c.days >> 1 & 0x7f)
+	c.days |= 1
+	return prior >= habitDays
 }
 
 // decay brings the ledger's values to time t (never backwards: a signal a
@@ -144,9 +173,11 @@ func (l *ledger) add(s reposentry.Signal, halfLife time.Duration) {
 	c := &l.rules[i]
 	c.n++
 	c.peak = max(c.peak, r)
-	if c.v < forgetBelow {
+	switch {
+	case c.habitual(s.Time.Unix() / 86400):
+	case c.v < forgetBelow:
 		c.v = r
-	} else {
+	default:
 		c.v = min(max(c.v, r)+repeatWeight*r, repeatCap*c.peak, 1)
 	}
 	if r >= c.bestAt || c.best.Rule == "" {

@@ -60,6 +60,15 @@ func TestAccumulatedRisk(t *testing.T) {
 		{"one habit every day for a month stays below", DefaultConfig(), daily(30, 0, alice, "privileged_session", 30), nil},
 		{"two habits every day for a month stay below", DefaultConfig(),
 			append(daily(30, 0, alice, "privileged_session", 30), daily(30, 3*time.Hour, alice, "off_hours", 10)...), nil},
+		{"three habits every day for a month stay below", DefaultConfig(),
+			append(append(daily(30, 0, alice, "privileged_session", 30), daily(30, 3*time.Hour, alice, "off_hours", 20)...),
+				daily(30, 5*time.Hour, alice, "new_client", 30)...),
+			nil},
+		{"the same rules on scattered days still add up", DefaultConfig(),
+			[]reposentry.Signal{sig(0, alice, "breadth", low, 35), sig(3*day, alice, "breadth", low, 35),
+				sig(4*day, alice, "off_hours", low, 20), sig(5*day, alice, "credential_new_origin", low, 35),
+				sig(6*day, alice, "breadth", low, 35), sig(6*day+time.Hour, alice, "new_client", low, 30)},
+			[]string{alice + " accumulated_risk medium risk=75 signals=4"}},
 		{"risk is per identity", DefaultConfig(), append(lowAndSlow(alice, day)[:3], lowAndSlow(bob, day)[3:]...), nil},
 		{"an incident alerting on its own carries what came before", DefaultConfig(),
 			append(lowAndSlow(alice, day)[:4], sig(3*day+time.Hour, alice, "bulk_read", med, 60, "github:b1")),
@@ -277,7 +286,7 @@ func TestLoadStateRefuses(t *testing.T) {
 		{"wrong version", append([]byte(stateMagic), 9), "state version 9"},
 		{"truncated", good[:len(good)-3], "truncated"},
 		{"trailing bytes", append(append([]byte{}, good...), 1), "unexpected bytes"},
-		{"absurd ledger count", append([]byte(stateMagic), 2, 0, 0xff, 0xff, 0xff, 0xff, 0x0f), "ledgers"},
+		{"absurd ledger count", append([]byte(stateMagic), 3, 0, 0xff, 0xff, 0xff, 0xff, 0x0f), "ledgers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

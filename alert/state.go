@@ -15,7 +15,7 @@ import (
 
 const (
 	stateMagic   = "RSAL"
-	stateVersion = 2
+	stateVersion = 3
 	// Bounds on what a state file may claim, so a corrupt one is refused
 	// rather than allocated.
 	maxStr      = 1 << 16
@@ -27,7 +27,7 @@ const (
 // StateKey implements engine.Stateful: the aggregator's accumulated risk is
 // saved beside the detectors' state so that yesterday's signals still count
 // today.
-func (a *Aggregator) StateKey() string { return "alert/v2" }
+func (a *Aggregator) StateKey() string { return "alert/v3" }
 
 // SaveState implements engine.Stateful. It writes the accumulated-risk
 // ledgers (each rule's decayed contribution, its strongest signal, the risk
@@ -56,6 +56,8 @@ func (a *Aggregator) SaveState(w io.Writer) error {
 			e.Uvarint(uint64(c.n))
 			tm(e, c.first)
 			e.F64(c.bestAt)
+			e.Uvarint(uint64(c.days))
+			e.Varint(c.lastDay)
 			strs(e, c.entities)
 			signal(e, &c.best)
 		}
@@ -93,6 +95,8 @@ func (a *Aggregator) LoadState(r io.Reader) error {
 			c.n = int(d.Bounded("signal count", math.MaxInt32))
 			c.first = readTm(d, "first signal")
 			c.bestAt = d.F64("best risk")
+			c.days = uint32(d.Bounded("signal days", math.MaxUint32))
+			c.lastDay = d.Varint("last signal day")
 			c.entities = readStrs(d, "entities")
 			c.best = readSignal(d)
 			l.rules = append(l.rules, c)

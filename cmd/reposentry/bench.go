@@ -278,7 +278,8 @@ func measureMemory(ctx context.Context, inputs []source.Input, cfg config.Config
 // detectionBytes measures the heap each detection package holds in st by
 // releasing the detectors from last to first and collecting after each:
 // detectors of one package may share state, which is freed with the last
-// of them, so the figures are per package. st's detectors are gone after.
+// of them, so the figures are per package. The risk stage's ledgers count
+// as "alert". st's detectors and aggregator are gone after.
 func detectionBytes(st *stack) map[string]int64 {
 	out := map[string]int64{}
 	var m runtime.MemStats
@@ -295,6 +296,11 @@ func detectionBytes(st *stack) map[string]int64 {
 		out[pkg] += int64(prev) - int64(m.HeapAlloc)
 		prev = m.HeapAlloc
 	}
+	// The risk stage's accumulated-risk ledgers are learnt state too.
+	st.agg = nil
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	out["alert"] = int64(prev) - int64(m.HeapAlloc)
 	return out
 }
 

@@ -624,7 +624,7 @@ func TestBench(t *testing.T) {
 			t.Errorf("%s run saw %d events, want %d", r.name, r.res, rep.Events)
 		}
 	}
-	for _, pkg := range []string{"detect", "baseline", "chain"} {
+	for _, pkg := range []string{"detect", "baseline", "novelty", "chain", "alert"} {
 		if rep.DetectionBytes[pkg] <= 0 {
 			t.Errorf("detection state of %s: %d bytes, want some (all: %v)", pkg, rep.DetectionBytes[pkg], rep.DetectionBytes)
 		}
