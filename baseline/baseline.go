@@ -9,6 +9,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/internal/keys"
 )
 
 // Rule ids of the signals, as written in Signal.Rule.
@@ -541,18 +542,7 @@ func (a *ident) hourProb(t int64) float64 {
 // FNV-1a hash, so that it packs into a known entry. A collision only makes
 // one repository look like another; among a million repositories its odds
 // are below one in 200.
-func repoHash(repo string) uint64 { return hashString(repo) >> knownHashShift }
-
-// hashString is FNV-1a, 64 bits, inline so the hot path neither allocates
-// nor converts.
-func hashString(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
+func repoHash(repo string) uint64 { return keys.String(repo) >> knownHashShift }
 
 // groupPrefix is the name heuristic: owner and the repository name up to
 // its first '-' ("acme/payments-api" → "acme/payments").
@@ -570,7 +560,7 @@ func (d *detector) groupOf(h uint64, repo string) uint64 {
 		return g
 	}
 	name := groupPrefix(repo)
-	g := hashString(name)
+	g := keys.String(name)
 	d.setGroup(h, g, name)
 	return g
 }
@@ -600,7 +590,7 @@ func (d *detector) assignTeam(ev *reposentry.Event) {
 		team = owner + "/" + team
 	}
 	name := "team " + team
-	d.setGroup(repoHash(ev.Repo), hashString(name), name)
+	d.setGroup(repoHash(ev.Repo), keys.String(name), name)
 }
 
 // homeGroup is the most common group among the identity's routine

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/internal/keys"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -586,7 +587,7 @@ func TestRoutineMemoryBounded(t *testing.T) {
 	}
 	for i := range 20 {
 		repo := fmt.Sprintf("acme/r-%03d", i)
-		_, kept := slices.BinarySearchFunc(a.mem, hashRepo(repo), func(e memEntry, h uint64) int { return cmp.Compare(e.h, h) })
+		_, kept := slices.BinarySearchFunc(a.mem, keys.String(repo), func(e memEntry, h uint64) int { return cmp.Compare(e.h, h) })
 		if kept != (i >= 12) {
 			t.Errorf("%s kept = %v; want the 8 most recently read kept", repo, kept)
 		}
@@ -632,12 +633,12 @@ func TestNetKey(t *testing.T) {
 		{"2001:db8:1::1", "2001:db8:2::1", false},
 	}
 	for _, tc := range tests {
-		ka, kb := netKey(netip.MustParseAddr(tc.a)), netKey(netip.MustParseAddr(tc.b))
+		ka, kb := keys.Net(netip.MustParseAddr(tc.a)), keys.Net(netip.MustParseAddr(tc.b))
 		if (ka == kb) != tc.same || ka == 0 {
 			t.Errorf("netKey(%s)=%x netKey(%s)=%x, same=%v want %v", tc.a, ka, tc.b, kb, ka == kb, tc.same)
 		}
 	}
-	if netKey(netip.Addr{}) != 0 || netKey(netip.MustParseAddr("127.0.0.1")) != 0 {
+	if keys.Net(netip.Addr{}) != 0 || keys.Net(netip.MustParseAddr("127.0.0.1")) != 0 {
 		t.Error("invalid and loopback addresses must have no network")
 	}
 }

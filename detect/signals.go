@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/internal/keys"
 )
 
 // Everything in this file runs only when a signal is raised, so it may
@@ -327,7 +328,7 @@ func (c *core) emitLocation(ev *reposentry.Event, f *facts, out func(reposentry.
 		}
 	}
 	slices.Sort(known)
-	nets, k := 0, netKey(ev.SourceIP)
+	nets, k := 0, keys.Net(ev.SourceIP)
 	for _, p := range a.networks {
 		if p.key != k {
 			nets++

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/enrich"
+	"github.com/reposentry/reposentry/internal/keys"
 )
 
 // account is one platform account joined to an identity.
@@ -37,17 +38,6 @@ const memEpoch = 946684800
 // memTime converts unix nanoseconds to memEntry seconds, clamped.
 func memTime(t int64) uint32 {
 	return uint32(min(max(t/int64(time.Second)-memEpoch, 0), math.MaxUint32))
-}
-
-// hashRepo is FNV-1a, 64 bits, of a repository name; inline so that the hot
-// path neither allocates nor converts.
-func hashRepo(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
 }
 
 // place is when an identity was first and last seen in a country or
@@ -371,7 +361,7 @@ func (c *core) sight(a *actor, ev *reposentry.Event, t int64, s *sighting) {
 		}
 		s.newCountry = fresh(s.country) && !s.country.vouched
 	}
-	if k := netKey(ev.SourceIP); k != 0 {
+	if k := keys.Net(ev.SourceIP); k != 0 {
 		s.network = seeNetwork(&a.networks, c.cfg.MaxNetworks, k, t)
 		if vouches(ev) {
 			s.network.vouched = true
@@ -564,7 +554,7 @@ func (c *core) activateCred(cs *credState) {
 // checkouts collects nothing new. first reports a repository not in memory
 // (or forgotten).
 func (c *core) remember(a *actor, repo string, t int64, fetch bool) (routine, first bool) {
-	h, now := hashRepo(repo), memTime(t)
+	h, now := keys.String(repo), memTime(t)
 	i, found := slices.BinarySearchFunc(a.mem, h, func(e memEntry, h uint64) int { return cmp.Compare(e.h, h) })
 	if found {
 		e := &a.mem[i]
@@ -758,21 +748,6 @@ func (c *core) exfil(a *actor, ev *reposentry.Event, t int64) {
 		c.f.exfil = w
 		c.f.exfilHigh = a.lastBulk != 0 && t-a.lastBulk <= int64(c.cfg.ExfilLookback)
 	}
-}
-
-// netKey packs an address's /24 (IPv4) or /48 (IPv6) into one comparable
-// word; 0 means no usable network.
-func netKey(ip netip.Addr) uint64 {
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsUnspecified() {
-		return 0
-	}
-	ip = ip.Unmap()
-	if ip.Is4() {
-		b := ip.As4()
-		return 1<<56 | uint64(b[0])<<16 | uint64(b[1])<<8 | uint64(b[2])
-	}
-	b := ip.As16()
-	return 2<<56 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
 }
 
 // netPrefix renders a network key's prefix for people.

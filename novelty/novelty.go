@@ -2,13 +2,13 @@ package novelty
 
 import (
 	"math"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/internal/keys"
 )
 
 // Rule ids of the signals, as written in Signal.Rule.
@@ -257,7 +257,7 @@ func (d *detector) Process(ev *reposentry.Event, emit func(reposentry.Signal)) {
 	}
 	if org := orgOf(ev); org != "" {
 		var fresh bool
-		if oi, fresh = a.vals.see(attrOrg, hashString(org), day, cfg.MaxOrgs, cfg.ExpiryDays, learned); !fresh || !learned {
+		if oi, fresh = a.vals.see(attrOrg, keys.String(org), day, cfg.MaxOrgs, cfg.ExpiryDays, learned); !fresh || !learned {
 			oi = -1
 		}
 	}
@@ -358,13 +358,13 @@ func (d *detector) credentialSeen(a *ident, c *cred, key string, ev *reposentry.
 		ai, _ = c.vals.see(attrASN, uint64(ev.Geo.ASN), day, cfg.MaxASNs, cfg.ExpiryDays, learned)
 	}
 	newNet := false
-	if nk := netKey(ev.SourceIP); nk != 0 {
+	if nk := keys.Net(ev.SourceIP); nk != 0 {
 		_, newNet = c.vals.see(attrPrefix, nk, day, cfg.MaxPrefixes, cfg.ExpiryDays, learned)
 	}
 	if !read {
 		return
 	}
-	h := uint32(hashString(ev.Repo))
+	h := uint32(keys.String(ev.Repo))
 	firstRead := c.remember(h, cfg.MaxCredentialRepos) && ev.Category != reposentry.CategoryFetch
 	if firstRead {
 		c.firstReads = sat16(c.firstReads)
@@ -560,7 +560,7 @@ func (d *detector) created(a *ident, ev *reposentry.Event, t int64) {
 	if kind == reposentry.CredentialUnknown || (ev.Geo.Country == "" && ev.Geo.ASN == 0) {
 		return
 	}
-	m := &creation{t: t, country: ev.Geo.Country, asn: ev.Geo.ASN, net: netKey(ev.SourceIP), action: ev.Action,
+	m := &creation{t: t, country: ev.Geo.Country, asn: ev.Geo.ASN, net: keys.Net(ev.SourceIP), action: ev.Action,
 		kind: kind, id: ev.ID, plat: ev.Platform}
 	if !named || ev.Credential.Key() == "" {
 		a.pend = m
@@ -584,7 +584,7 @@ func (d *detector) created(a *ident, ev *reposentry.Event, t int64) {
 	}
 	for _, s := range [...]string{ev.Credential.Hash, ev.Credential.ID} {
 		if s != "" {
-			d.made[hashString(s)] = m
+			d.made[keys.String(s)] = m
 		}
 	}
 }
@@ -596,9 +596,9 @@ func (d *detector) takeCreation(a *ident, ev *reposentry.Event) *creation {
 			if s == "" {
 				continue
 			}
-			if m := d.made[hashString(s)]; m != nil {
+			if m := d.made[keys.String(s)]; m != nil {
 				for _, s := range [...]string{ev.Credential.Hash, ev.Credential.ID} {
-					delete(d.made, hashString(s))
+					delete(d.made, keys.String(s))
 				}
 				return m
 			}
@@ -670,23 +670,12 @@ func (d *detector) Advance(now time.Time, _ func(reposentry.Signal)) {
 	d.expireCreations(t)
 }
 
-// hashString is FNV-1a, 64 bits, inline so the hot path neither allocates
-// nor converts.
-func hashString(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
-
 // packString keeps a short string (a country code) as the value itself, so
 // it can be shown again: its length in the top byte and its bytes below.
 // Longer strings are hashed with the top byte 0xff.
 func packString(s string) uint64 {
 	if len(s) > 7 {
-		return hashString(s) | 0xff<<56
+		return keys.String(s) | 0xff<<56
 	}
 	h := uint64(len(s)) << 56
 	for i := 0; i < len(s); i++ {
@@ -706,35 +695,4 @@ func unpackString(h uint64) string {
 		b[i] = byte(h >> (8 * (6 - i)))
 	}
 	return string(b)
-}
-
-// netKey packs an address's /24 (IPv4) or /48 (IPv6) into one word; 0
-// means no usable network. Client networks rotate (CI runners, mobile
-// carriers): they are kept for evidence, ASNs and countries decide.
-func netKey(ip netip.Addr) uint64 {
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsUnspecified() {
-		return 0
-	}
-	ip = ip.Unmap()
-	if ip.Is4() {
-		b := ip.As4()
-		return 1<<56 | uint64(b[0])<<16 | uint64(b[1])<<8 | uint64(b[2])
-	}
-	b := ip.As16()
-	return 2<<56 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
-}
-
-// netString renders a network key as a prefix.
-func netString(k uint64) string {
-	switch k >> 56 {
-	case 1:
-		return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(k >> 16), byte(k >> 8), byte(k)}), 24).String()
-	case 2:
-		var b [16]byte
-		for i := range 6 {
-			b[i] = byte(k >> (8 * (5 - i)))
-		}
-		return netip.PrefixFrom(netip.AddrFrom16(b), 48).String()
-	}
-	return ""
 }

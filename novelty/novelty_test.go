@@ -11,6 +11,7 @@ import (
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/engine"
 	"github.com/reposentry/reposentry/engine/enginetest"
+	"github.com/reposentry/reposentry/internal/keys"
 )
 
 var (
@@ -312,8 +313,8 @@ func TestPackString(t *testing.T) {
 			bits = 24
 		}
 		want := netip.PrefixFrom(a.Unmap(), bits).Masked().String()
-		if got := netString(netKey(a)); got != want {
-			t.Errorf("netString(netKey(%s)) = %s, want %s", ip, got, want)
+		if got := keys.NetString(keys.Net(a)); got != want {
+			t.Errorf("keys.NetString(keys.Net(%s)) = %s, want %s", ip, got, want)
 		}
 	}
 }

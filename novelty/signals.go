@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/internal/keys"
 )
 
 // Everything in this file runs only when a signal is raised, so it may
@@ -53,7 +54,7 @@ func where(country string, asn uint32, asOrg string, net uint64) string {
 		}
 		b.WriteString(country)
 	}
-	if n := netString(net); n != "" {
+	if n := keys.NetString(net); n != "" {
 		if b.Len() > 0 {
 			b.WriteString(" from ")
 		}
@@ -82,7 +83,7 @@ func (vs values) known(kind uint8, skip uint64) []string {
 		case attrASN:
 			out = append(out, fmt.Sprintf("AS%d", v.h))
 		case attrPrefix:
-			out = append(out, netString(v.h))
+			out = append(out, keys.NetString(v.h))
 		case attrClient:
 			out = append(out, families[v.h%uint64(len(families))])
 		}
@@ -148,7 +149,7 @@ func (d *detector) originSignal(a *ident, c *cred, key string, ev *reposentry.Ev
 		Severity: f.sev, Risk: f.risk, Techniques: techCredential, Tactics: tactCredential,
 		Time: ev.Time.UTC(), FirstSeen: ev.Time.UTC(),
 		Observed: fmt.Sprintf("%s of %s with %s from %s; the credential first used this %s on %s%s", ev.Category, ev.Repo, subject,
-			where(ev.Geo.Country, ev.Geo.ASN, ev.Geo.ASOrg, netKey(ev.SourceIP)), newWhat,
+			where(ev.Geo.Country, ev.Geo.ASN, ev.Geo.ASOrg, keys.Net(ev.SourceIP)), newWhat,
 			time.Unix(int64(f.since)*secDay, 0).UTC().Format(time.DateOnly), spreadText(f)),
 		Baseline: fmt.Sprintf("credential in use for %d days, %d events; used from countries %s and networks %s within the last %d days; learning period %d days and %d events",
 			days, c.events, listOr(countries, "none"), listOr(asns, "none"), d.cfg.ExpiryDays, d.cfg.LearningDays, d.cfg.MinEvents),
@@ -161,7 +162,7 @@ func (d *detector) originSignal(a *ident, c *cred, key string, ev *reposentry.Ev
 			"country":              ev.Geo.Country,
 			"asn":                  ev.Geo.ASN,
 			"as_org":               ev.Geo.ASOrg,
-			"network":              netString(netKey(ev.SourceIP)),
+			"network":              keys.NetString(keys.Net(ev.SourceIP)),
 			"new_country":          f.country,
 			"new_asn":              f.asn,
 			"new_network":          f.newNet,
@@ -208,10 +209,10 @@ func (d *detector) farSignal(a *ident, c *cred, key string, ev *reposentry.Event
 			"created_at":       created.Format(time.RFC3339),
 			"created_country":  m.country,
 			"created_asn":      m.asn,
-			"created_network":  netString(m.net),
+			"created_network":  keys.NetString(m.net),
 			"used_country":     ev.Geo.Country,
 			"used_asn":         ev.Geo.ASN,
-			"used_network":     netString(netKey(ev.SourceIP)),
+			"used_network":     keys.NetString(keys.Net(ev.SourceIP)),
 			"repository":       ev.Repo,
 			"minutes_after":    int(gap / time.Minute),
 			"deploy_key_usage": c.kind == reposentry.CredentialDeployKey,
