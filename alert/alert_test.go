@@ -256,19 +256,7 @@ func TestGoldenAlert(t *testing.T) {
 		t.Fatalf("indent alert: %v", err)
 	}
 	got.WriteByte('\n')
-	file := filepath.Join("testdata", "alert.golden.json")
-	if *update {
-		if err := os.WriteFile(file, got.Bytes(), 0o644); err != nil {
-			t.Fatalf("write golden: %v", err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("%s differs from golden:\n%s", file, got.Bytes())
-	}
+	golden(t, "alert.golden.json", got.Bytes())
 }
 
 func TestConfigYAML(t *testing.T) {
@@ -287,5 +275,23 @@ func TestConfigYAML(t *testing.T) {
 	}
 	if err := yaml.Unmarshal([]byte("min_severity: severe\n"), &cfg); err == nil {
 		t.Error("an unknown severity was accepted")
+	}
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	file := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatalf("write golden: %v", err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden:\n%s", file, got)
 	}
 }

@@ -3,8 +3,6 @@ package alert
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -344,19 +342,7 @@ func TestGoldenAccumulatedAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw = append(raw, '\n')
-	file := filepath.Join("testdata", "accumulated.golden.json")
-	if *update {
-		if err := os.WriteFile(file, raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if !bytes.Equal(raw, want) {
-		t.Errorf("%s differs from golden:\n%s", file, raw)
-	}
+	golden(t, "accumulated.golden.json", raw)
 }
 
 // TestAccumulatedEvidence: an incident that alerts on its own says what its
