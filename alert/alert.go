@@ -331,12 +331,18 @@ func (a *Aggregator) accumulated(inc *incident, x *crossing) reposentry.Alert {
 	cfg := a.acc.cfg
 	evidence, words := x.describe(cfg.HalfLife)
 	var signals []reposentry.Signal
+	// first_seen is the start of the incident in which the risk crossed the
+	// threshold, as for any alert, so that time to detect is not measured
+	// from the first weak signal days before; the evidence says when each
+	// contribution began.
 	first := inc.signals[0].Time
+	for _, s := range inc.signals {
+		if s.Time.Before(first) {
+			first = s.Time
+		}
+	}
 	for _, c := range x.rules {
 		signals = append(signals, c.best)
-		if c.first.Before(first) {
-			first = c.first
-		}
 	}
 	for _, s := range inc.signals {
 		if !slices.ContainsFunc(signals, func(o reposentry.Signal) bool { return o.Rule == s.Rule && o.Time.Equal(s.Time) }) {

@@ -104,8 +104,8 @@ func TestAccumulatedAlertExplains(t *testing.T) {
 	if got := strings.Join(al.EventIDs, ","); got != "github:e1,github:e2,github:e3,github:e4,github:e5" {
 		t.Errorf("event ids %s, want every contributing signal's", got)
 	}
-	if !al.FirstSeen.Equal(t0) || !al.LastSeen.Equal(t0.Add(3*day+time.Hour)) {
-		t.Errorf("first/last seen %s/%s, want the first contribution and the crossing incident's end", al.FirstSeen, al.LastSeen)
+	if !al.FirstSeen.Equal(t0.Add(3*day)) || !al.LastSeen.Equal(t0.Add(3*day+time.Hour)) {
+		t.Errorf("first/last seen %s/%s, want the crossing incident's start and end", al.FirstSeen, al.LastSeen)
 	}
 	ev := al.Evidence["accumulated_risk"].(map[string]any)
 	if c := ev["contributions"].([]map[string]any); len(c) != 5 || c[0]["rule"] == "off_hours" {
