@@ -260,3 +260,33 @@ func TestAttackTags(t *testing.T) {
 		t.Errorf("tactics = %s, want %s", got, want)
 	}
 }
+
+// TestEnrichedFields: rules can name what enrichment adds to an event (the
+// directory's privilege, disabled state and department), not only what the
+// platform logged.
+func TestEnrichedFields(t *testing.T) {
+	ev := githubEvent(t, `{"action":"git.clone","actor":"ann","repo":"acme/api"}`)
+	ev.Privileged, ev.Disabled, ev.Department = true, false, "Platform Engineering"
+	for _, tc := range []struct {
+		sel  string
+		want bool
+	}{
+		{"privileged: true", true},
+		{"privileged: false", false},
+		{"disabled: false", true},
+		{"disabled: true", false},
+		{"department: platform engineering", true},
+		{"department|startswith: Platform", true},
+		{"department: Finance", false},
+	} {
+		rs := mustRuleSet(t, ruleYAML("sel:\n  "+tc.sel+"\ncondition: sel"), Options{})
+		if got := matches(t, rs, ev); got != tc.want {
+			t.Errorf("%s: match %v, want %v", tc.sel, got, tc.want)
+		}
+	}
+	ev.Department = ""
+	rs := mustRuleSet(t, ruleYAML("sel:\n  department: null\ncondition: sel"), Options{})
+	if !matches(t, rs, ev) {
+		t.Error("department: null does not match an identity the directory does not know")
+	}
+}

@@ -29,6 +29,8 @@
 //	identity                                 Identity
 //	identity_hint                            IdentityHint
 //	privileged                               Privileged (true/false)
+//	disabled                                 Disabled (true/false): the directory account is disabled
+//	department                               Department: directory department, else first OU
 //	credential_kind, programmatic_access_type  Credential.Kind ("pat_classic", "pat_fine_grained", "oauth", ...)
 //	hashed_token                             Credential.Hash
 //	token_id                                 Credential.ID

@@ -45,6 +45,8 @@ const (
 	fieldDetail
 	fieldIdentity
 	fieldPrivileged
+	fieldDisabled
+	fieldDepartment
 	numFields
 )
 
@@ -84,6 +86,8 @@ var fieldMap = map[string]fieldID{
 	"detail":                      fieldDetail,
 	"identity":                    fieldIdentity,
 	"privileged":                  fieldPrivileged,
+	"disabled":                    fieldDisabled,
+	"department":                  fieldDepartment,
 }
 
 // field is a compiled field reference: resolved once at load time.
@@ -316,12 +320,21 @@ func (c *evalCtx) get(f *field, slot int) fval {
 	case fieldIdentity:
 		return strVal(f.id, ev.Identity)
 	case fieldPrivileged:
-		if ev.Privileged {
-			return fval{kind: vBool, s: "true", fid: f.id}
-		}
-		return fval{kind: vBool, s: "false", fid: f.id}
+		return boolVal(f.id, ev.Privileged)
+	case fieldDisabled:
+		return boolVal(f.id, ev.Disabled)
+	case fieldDepartment:
+		return strVal(f.id, ev.Department)
 	}
 	return fval{}
+}
+
+// boolVal is a normalized boolean field's value.
+func boolVal(id fieldID, b bool) fval {
+	if b {
+		return fval{kind: vBool, s: "true", fid: id}
+	}
+	return fval{kind: vBool, s: "false", fid: id}
 }
 
 // lookup finds a dotted path in the raw record: first the whole name as one
