@@ -119,16 +119,34 @@ func spreadText(f originFacts) string {
 	if f.spread == 0 {
 		return ""
 	}
-	return fmt.Sprintf(", and read %d repositories it never read from there", f.spread)
+	return fmt.Sprintf(", and read %s it never read from there", plural(f.spread, "repository", "repositories"))
+}
+
+// plural renders n with the singular or plural noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// usedFrom renders where a credential was used: its countries and, where
+// the events carried them, its autonomous systems.
+func usedFrom(countries, asns []string) string {
+	s := "countries " + listOr(countries, "none")
+	if len(asns) > 0 {
+		s += " and networks " + strings.Join(asns, ", ")
+	}
+	return s
 }
 
 func (d *detector) originSignal(a *ident, c *cred, key string, ev *reposentry.Event, f originFacts) reposentry.Signal {
-	var what []string
+	var what, kinds []string
 	if f.country {
-		what = append(what, "country "+ev.Geo.Country)
+		what, kinds = append(what, "country "+ev.Geo.Country), append(kinds, "country")
 	}
 	if f.asn {
-		what = append(what, fmt.Sprintf("network AS%d", ev.Geo.ASN))
+		what, kinds = append(what, fmt.Sprintf("network AS%d", ev.Geo.ASN)), append(kinds, "network")
 	}
 	newWhat := strings.Join(what, " and ")
 	days := int(dayOf(ev.Time.Unix())) - int(c.first)
@@ -140,7 +158,8 @@ func (d *detector) originSignal(a *ident, c *cred, key string, ev *reposentry.Ev
 	case f.auto:
 		why = "It is automation's credential, whose egress is stable: a new origin suggests the credential was copied and is used from elsewhere. Confirm with the owning team that the pipeline moved; else rotate the credential."
 	case f.sev == reposentry.SeverityMedium:
-		why = fmt.Sprintf("The country is new for the identity too, and %d repositories the credential never read were read from there. Confirm with the owner that they are travelling and did this; else revoke the credential.", f.spread)
+		why = fmt.Sprintf("The country is new for the identity too, and the credential read %s from there that it never read before. Confirm with the owner that they are travelling and did this; else revoke the credential.",
+			plural(f.spread, "repository", "repositories"))
 	default:
 		why = "A person's credential used from a new place is often travel: this is context for other signals, not an alert alone."
 	}
@@ -151,10 +170,10 @@ func (d *detector) originSignal(a *ident, c *cred, key string, ev *reposentry.Ev
 		Observed: fmt.Sprintf("%s of %s with %s from %s; the credential first used this %s on %s%s", ev.Category, ev.Repo, subject,
 			where(ev.Geo.Country, ev.Geo.ASN, ev.Geo.ASOrg, keys.Net(ev.SourceIP)), newWhat,
 			time.Unix(int64(f.since)*secDay, 0).UTC().Format(time.DateOnly), spreadText(f)),
-		Baseline: fmt.Sprintf("credential in use for %d days, %d events; used from countries %s and networks %s within the last %d days; learning period %d days and %d events",
-			days, c.events, listOr(countries, "none"), listOr(asns, "none"), d.cfg.ExpiryDays, d.cfg.LearningDays, d.cfg.MinEvents),
+		Baseline: fmt.Sprintf("credential in use for %s, %s; used from %s within the last %d days; learning period %d days and %d events",
+			plural(days, "day", "days"), plural(int(c.events), "event", "events"), usedFrom(countries, asns), d.cfg.ExpiryDays, d.cfg.LearningDays, d.cfg.MinEvents),
 		Explanation: fmt.Sprintf("The %s read %s from %s, a %s the credential never used before. %s", subject, ev.Repo,
-			where(ev.Geo.Country, ev.Geo.ASN, ev.Geo.ASOrg, 0), newWhat, why),
+			where(ev.Geo.Country, ev.Geo.ASN, ev.Geo.ASOrg, 0), strings.Join(kinds, " and "), why),
 		Entity: a.entity(key), EventIDs: []string{ev.Ref()},
 		Evidence: map[string]any{
 			"credential":           credEvidence(ev),
