@@ -218,11 +218,23 @@ func (a *ident) todayOther() uint16 { return a.other[weekSlot(a.curDay)] }
 
 func (a *ident) automated() bool { return a.bot || a.auto }
 
-// peerStat is how often a peer group's members read widely beyond their
-// familiar groups: member-days seen and those reaching BreadthMin.
+// peerStat is how a peer population's members read, counted at the end of
+// each member-day: the member-days seen, and among them those on which the
+// member read widely (BreadthMin reads of unfamiliar groups), started
+// reading many repositories (DailyFloor new reads) or had done so over
+// the week (WeeklyFloor new reads in the seven days ending that day).
 type peerStat struct {
-	days, hits float64
+	days, wide, daily, weekly float64
 }
+
+// peerKind is which of a peerStat's counts a rule compares with.
+type peerKind uint8
+
+const (
+	peerWide peerKind = iota
+	peerDaily
+	peerWeekly
+)
 
 // detector is the baseline detector. It is driven by one goroutine.
 type detector struct {
@@ -365,7 +377,11 @@ func (d *detector) rollover(a *ident, ev *reposentry.Event, day uint16, t int64)
 			}
 		}
 		if !a.automated() && d.learned(a, t) {
-			wide := int(a.todayOther()) >= d.cfg.BreadthMin
+			day := memberDay{
+				wide:   int(a.todayOther()) >= d.cfg.BreadthMin,
+				daily:  int(a.todayNew()) >= d.cfg.DailyFloor,
+				weekly: a.weekNew(a.curDay) >= d.cfg.WeeklyFloor,
+			}
 			a.home = d.homeGroup(a)
 			if a.home != 0 {
 				ps := d.peers[a.home]
@@ -373,10 +389,10 @@ func (d *detector) rollover(a *ident, ev *reposentry.Event, day uint16, t int64)
 					ps = &peerStat{}
 					d.peers[a.home] = ps
 				}
-				ps.count(wide)
+				ps.count(day)
 			}
 			if ps := d.deptStat(ev.Department, true); ps != nil {
-				ps.count(wide)
+				ps.count(day)
 			}
 		}
 	}
@@ -402,14 +418,19 @@ func (d *detector) rollover(a *ident, ev *reposentry.Event, day uint16, t int64)
 	}
 }
 
-// count adds a member-day, wide when the member read widely that day.
-func (ps *peerStat) count(wide bool) {
+// memberDay is what a member's day adds to its peer populations' counts.
+type memberDay struct {
+	wide, daily, weekly bool
+}
+
+// count adds a member-day.
+func (ps *peerStat) count(m memberDay) {
 	ps.days++
-	if wide {
-		ps.hits++
-	}
+	ps.wide += float64(b2i(m.wide))
+	ps.daily += float64(b2i(m.daily))
+	ps.weekly += float64(b2i(m.weekly))
 	if ps.days > peerDecayDays {
-		ps.days, ps.hits = ps.days/2, ps.hits/2
+		ps.days, ps.wide, ps.daily, ps.weekly = ps.days/2, ps.wide/2, ps.daily/2, ps.weekly/2
 	}
 }
 
@@ -864,6 +885,13 @@ func (d *detector) thresholds(s stats) (daily, weekly int) {
 	return daily, weekly
 }
 
+// checkVolume signals a day's or a week's new reads reaching the identity's
+// own history by K robust deviations, unless the peers say that much is
+// usual: each trigger that fired is dropped when either peer population,
+// the home group or the department, reached its floor (DailyFloor in a
+// day, WeeklyFloor in a week) on more than PeerRateMax of its member-days,
+// as a release or platform team does. Peers only silence: they never raise
+// what the identity's own history did not.
 func (d *detector) checkVolume(a *ident, ev *reposentry.Event, emit func(reposentry.Signal)) {
 	w := d.week(a)
 	today := int(a.todayNew())
@@ -872,14 +900,26 @@ func (d *detector) checkVolume(a *ident, ev *reposentry.Event, emit func(reposen
 	}
 	s := d.history(a)
 	daily, weekly := d.thresholds(s)
-	if today < daily && w.sum < weekly {
+	byDay, byWeek := today >= daily, w.sum >= weekly
+	if !byDay && !byWeek {
+		return
+	}
+	p := d.peersOf(a, ev)
+	p.own = d.ownWeek(a)
+	byDay = byDay && !p.usual(peerDaily, d.cfg.PeerRateMax)
+	byWeek = byWeek && !p.usual(peerWeekly, d.cfg.PeerRateMax)
+	if !byDay && !byWeek {
 		return
 	}
 	sev := grade(w.repeat >= 2, w.arch > 0)
 	if !a.vol.raise(sev, a.curDay) {
 		return
 	}
-	emit(d.volumeSignal(a, ev, w, s, sev, daily, weekly))
+	kind := peerDaily
+	if !byDay {
+		kind = peerWeekly
+	}
+	emit(d.volumeSignal(a, ev, w, s, sev, daily, weekly, kind, p))
 }
 
 // countHour counts a read at unix seconds t in the hourly window: a new
@@ -955,22 +995,113 @@ func (d *detector) checkHourly(a *ident, ev *reposentry.Event, emit func(reposen
 	emit(d.hourlySignal(a, ev, n, s, sev, thr))
 }
 
-// peerRate is how often the identity's peers in its home group read
-// widely; ok is false while the group has too few member-days to say.
-func (d *detector) peerRate(a *ident) (rate, days float64, ok bool) {
+// peerView is an identity's two peer populations: its home group and, with
+// DepartmentPeers and a directory, its department (deptName is empty
+// without). Either statistic is nil while the population has no member-day
+// yet. own, when set, is the identity's own part of both populations'
+// counts, which rates leave out.
+type peerView struct {
+	home, dept *peerStat
+	deptName   string
+	own        peerStat
+}
+
+// peersOf looks up the identity's peer populations. It runs only once a
+// rule fired on the identity's own history, so it stays off the hot path.
+func (d *detector) peersOf(a *ident, ev *reposentry.Event) peerView {
 	if a.home == 0 {
 		a.home = d.homeGroup(a)
 	}
-	return d.peers[a.home].rate()
+	p := peerView{home: d.peers[a.home]}
+	if d.deptPeers && ev.Department != "" {
+		p.dept, p.deptName = d.deptStat(ev.Department, false), ev.Department
+	}
+	return p
 }
 
-// rate is the share of member-days that read widely; ok is false while
-// there are too few member-days to say.
-func (ps *peerStat) rate() (rate, days float64, ok bool) {
-	if ps == nil || ps.days < minPeerDays {
+// usual reports whether either population reaches k's count on more than
+// limit of its member-days, each only once it has enough member-days to say.
+func (p peerView) usual(k peerKind, limit float64) bool {
+	for _, ps := range [...]*peerStat{p.home, p.dept} {
+		if rate, _, ok := p.rate(ps, k); ok && rate > limit {
+			return true
+		}
+	}
+	return false
+}
+
+// rate is the share of the population ps's member-days, the identity's own
+// left out, reaching k's count; ok is false while there are too few
+// member-days to say.
+func (p peerView) rate(ps *peerStat, k peerKind) (rate, days float64, ok bool) {
+	if ps == nil {
 		return 0, 0, false
 	}
-	return ps.hits / ps.days, ps.days, true
+	days = ps.days - p.own.days
+	if days < minPeerDays {
+		return 0, 0, false
+	}
+	return max(ps.hits(k)-p.own.hits(k), 0) / days, days, true
+}
+
+// rate is the share of member-days reaching k's count; ok is false while
+// there are too few member-days to say.
+func (ps *peerStat) rate(k peerKind) (rate, days float64, ok bool) {
+	return peerView{}.rate(ps, k)
+}
+
+// hits is the count of member-days reaching k's count.
+func (ps *peerStat) hits(k peerKind) float64 {
+	switch k {
+	case peerDaily:
+		return ps.daily
+	case peerWeekly:
+		return ps.weekly
+	}
+	return ps.wide
+}
+
+// ownWeek is what the identity itself added to its peer populations on the
+// six days before today, as rollover counted them (once it had learned).
+// Volume leaves it out of the peers' rates: an insider's own days of
+// collection, counted in a small group's statistics, must not make their
+// next days look usual for the group. Older own days stay in: diluted by
+// then, they are part of the group's history like anyone's.
+func (d *detector) ownWeek(a *ident) peerStat {
+	var own peerStat
+	learnedFrom := a.first + int64(d.cfg.LearningDays)*secDay
+	for j := 1; j < weekDays; j++ {
+		day := int(a.curDay) - j
+		if day < 0 {
+			break
+		}
+		// A day is counted when it closes, if the identity had learned.
+		if !a.active(uint16(day)) || int64(day+1)*secDay+int64(a.tz)*3600 < learnedFrom {
+			continue
+		}
+		own.count(memberDay{
+			wide:   int(a.other[weekSlot(uint16(day))]) >= d.cfg.BreadthMin,
+			daily:  int(a.newReads[histSlot(uint16(day))]) >= d.cfg.DailyFloor,
+			weekly: a.weekNew(uint16(day)) >= d.cfg.WeeklyFloor,
+		})
+	}
+	return own
+}
+
+// weekNew is the identity's new reads over the seven days ending on day,
+// which must be within the last historyDays-weekDays days.
+func (a *ident) weekNew(day uint16) int {
+	n := 0
+	for k := range weekDays {
+		dd := int(day) - k
+		if dd < 0 {
+			break
+		}
+		if a.active(uint16(dd)) {
+			n += int(a.newReads[histSlot(uint16(dd))])
+		}
+	}
+	return n
 }
 
 // checkBreadth signals reads of unfamiliar groups unless either peer
@@ -981,10 +1112,8 @@ func (d *detector) checkBreadth(a *ident, ev *reposentry.Event, emit func(repose
 	if int(a.todayOther()) < d.cfg.BreadthMin {
 		return
 	}
-	if rate, _, ok := d.peerRate(a); ok && rate > d.cfg.PeerRateMax {
-		return
-	}
-	if rate, _, ok := d.deptStat(ev.Department, false).rate(); ok && rate > d.cfg.PeerRateMax {
+	p := d.peersOf(a, ev)
+	if p.usual(peerWide, d.cfg.PeerRateMax) {
 		return
 	}
 	w := d.week(a)
@@ -992,7 +1121,7 @@ func (d *detector) checkBreadth(a *ident, ev *reposentry.Event, emit func(repose
 	if !a.brd.raise(sev, a.curDay) {
 		return
 	}
-	emit(d.breadthSignal(a, ev, w, sev))
+	emit(d.breadthSignal(a, ev, w, sev, p))
 }
 
 // wakeRead counts a read by an identity that woke from dormancy.

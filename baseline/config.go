@@ -21,6 +21,10 @@
 // familiar groups are those of the repositories it read on at least two
 // days; its peer group (home) is the most common of them. With a directory,
 // the identity's department (Event.Department) is a second peer population.
+// Each population counts, at the end of each member's day, the member-days
+// and those that read widely or started reading many repositories (in the
+// day and over the week): breadth and volume's daily and weekly triggers
+// stay silent when that is usual for either population.
 package baseline
 
 import (
@@ -62,10 +66,15 @@ type Config struct {
 	// BreadthMin is the count of new reads, in one day, of repositories of
 	// groups the identity never routinely read that raises breadth.
 	BreadthMin int `yaml:"breadth_min"`
-	// PeerRateMax is the share of its peers' active days on which they
-	// reach BreadthMin above which breadth stays silent: reading widely is
-	// then normal for the group. Peers are the identity's home group and,
+	// PeerRateMax is the share of its peers' member-days above which a
+	// finding is normal for the group and stays silent: breadth when they
+	// reach BreadthMin; volume's daily trigger when they reach DailyFloor
+	// new reads in a day, its weekly trigger WeeklyFloor in seven days (a
+	// release or platform team). Peers are the identity's home group and,
 	// with DepartmentPeers, its directory department: either suffices.
+	// Volume leaves the identity's own days of the past week out of its
+	// peers' counts. Peers only silence what the identity's own history
+	// raised; the hourly trigger is not compared with peers.
 	PeerRateMax float64 `yaml:"peer_rate_max"`
 	// OffHoursProb is the learned probability of the hour below which a read
 	// raises off_hours (low, context for the risk stage only).
@@ -98,10 +107,11 @@ type Config struct {
 	// their team's group, overriding the name heuristic.
 	TeamEvents *bool `yaml:"team_events"`
 	// DepartmentPeers makes the identity's directory department (event
-	// enrichment's Department) a second peer population for breadth: it
-	// stays silent when either the home group or the department reaches
-	// BreadthMin on more than PeerRateMax of member-days. Off, only the
-	// home group is compared. Without a directory it changes nothing.
+	// enrichment's Department) a second peer population for breadth and
+	// volume: they stay silent when either the home group or the
+	// department does as much on more than PeerRateMax of member-days.
+	// Off, only the home group is compared. Without a directory it changes
+	// nothing.
 	DepartmentPeers *bool `yaml:"department_peers"`
 	// IdentityTTL is how long an identity or credential may stay silent
 	// before it is forgotten; it must exceed DormantDays.

@@ -17,8 +17,9 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // TestGolden pins the JSON of the signals of a departing insider's days:
 // wording, numbers, evidence and event ids; and of the same days with a
 // directory, which puts the insider and two colleagues of other repository
-// groups in one department; and of a developer's burst of clones within an
-// hour, with archive downloads.
+// groups in one department (breadth, and volume's daily trigger with both
+// peer populations); and of a developer's burst of clones within an hour,
+// with archive downloads.
 func TestGolden(t *testing.T) {
 	var g gen
 	g.routine(alice, "alpha", 0, 21)
@@ -47,6 +48,7 @@ func TestGolden(t *testing.T) {
 		{RuleVolume, g.evs, RuleVolume, reposentry.SeverityHigh, "volume_anomaly.golden.json"},
 		{RuleBreadth, g.evs, RuleBreadth, reposentry.SeverityHigh, "breadth.golden.json"},
 		{"breadth with department", withDept.evs, RuleBreadth, reposentry.SeverityHigh, "breadth_department.golden.json"},
+		{"volume with department", withDept.evs, RuleVolume, reposentry.SeverityMedium, "volume_anomaly_department.golden.json"},
 		{"volume within an hour", burst.sorted(), RuleVolume, reposentry.SeverityMedium, "volume_anomaly_hourly.golden.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -105,36 +105,69 @@ func (d *detector) groupLabel(g uint64) string {
 	return "unknown"
 }
 
-func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, w week, s stats, sev reposentry.Severity, daily, weekly int) reposentry.Signal {
+// peerText says what the peer populations do for kind k, the count a
+// rule compared, and adds the figures to evid: the home group as
+// peer_group, peer_rate and peer_days, the department (when compared) as
+// department, department_rate and department_days.
+func (d *detector) peerText(a *ident, ps peerView, k peerKind, evid map[string]any) string {
+	var what string
+	switch k {
+	case peerDaily:
+		what = fmt.Sprintf("read %d or more new repositories", d.cfg.DailyFloor)
+	case peerWeekly:
+		what = fmt.Sprintf("read %d or more new repositories in %d days", d.cfg.WeeklyFloor, weekDays)
+	}
+	one := func(name string, st *peerStat) (string, float64, float64) {
+		rate, days, ok := ps.rate(st, k)
+		if !ok {
+			return fmt.Sprintf("peers in %s: too few member-days yet to compare", name), rate, days
+		}
+		return fmt.Sprintf("peers in %s: %.1f%% of %.0f member-days %s", name, 100*rate, days, what), rate, days
+	}
+	home := d.groupLabel(a.home)
+	text, rate, days := one("group "+home, ps.home)
+	evid["peer_group"], evid["peer_rate"], evid["peer_days"] = home, rate, days
+	if ps.deptName != "" {
+		t, rate, days := one("department "+ps.deptName, ps.dept)
+		text += "; " + t
+		evid["department"], evid["department_rate"], evid["department_days"] = ps.deptName, rate, days
+	}
+	return text
+}
+
+// volumeSignal is the daily or weekly volume signal; k says which trigger
+// the peers were compared on (peerDaily or peerWeekly).
+func (d *detector) volumeSignal(a *ident, ev *reposentry.Event, w week, s stats, sev reposentry.Severity, daily, weekly int, k peerKind, ps peerView) reposentry.Signal {
 	p := a.pick(ev, a.since(int(a.curDay)-weekDays+1))
 	trigger := "daily"
-	if int(a.todayNew()) < daily {
+	if k == peerWeekly {
 		trigger = "weekly"
 	}
+	evid := map[string]any{
+		"trigger":           trigger,
+		"new_reads_today":   int(a.todayNew()),
+		"new_reads_week":    w.sum,
+		"archive_downloads": w.arch,
+		"repeat_days":       w.repeat,
+		"daily_threshold":   daily,
+		"weekly_threshold":  weekly,
+		"median":            s.median,
+		"mad":               s.mad,
+		"history_days":      s.days,
+		"repositories":      p.repos,
+	}
+	peer := d.peerText(a, ps, k, evid)
 	return reposentry.Signal{
 		Rule: RuleVolume, Title: "Reading far more new repositories than usual", Severity: sev, Risk: riskBySeverity[sev],
 		Techniques: techCollection, Tactics: tactCollection,
 		Time: ev.Time.UTC(), FirstSeen: p.first,
 		Observed: fmt.Sprintf("%d repositories newly read today and %d in the last %d days (%d archive downloads), new meaning not read in the prior %d days",
 			a.todayNew(), w.sum, weekDays, w.arch, d.cfg.NewReadDays),
-		Baseline: fmt.Sprintf("median %.1f new repositories per active day (MAD %.1f) over %d active days; anomalous at %d in a day or %d in %d days",
-			s.median, s.mad, s.days, daily, weekly, weekDays),
+		Baseline: fmt.Sprintf("median %.1f new repositories per active day (MAD %.1f) over %d active days; anomalous at %d in a day or %d in %d days unless peers do it on more than %.1f%% of their member-days; %s",
+			s.median, s.mad, s.days, daily, weekly, weekDays, 100*d.cfg.PeerRateMax, peer),
 		Explanation: fmt.Sprintf("%s newly read %d repositories in %d days (%s), far beyond the %.1f a day it usually starts reading, %s. Ask the owner or their manager what the work was; if it is not explained (notice given, access no longer needed), suspend the account's tokens and review what was copied.",
 			a.key, w.sum, weekDays, repoList(p.repos, w.sum, 3), s.median, why(sev, w.repeat, w.arch)),
-		Entity: a.entity(), EventIDs: p.ids,
-		Evidence: map[string]any{
-			"trigger":           trigger,
-			"new_reads_today":   int(a.todayNew()),
-			"new_reads_week":    w.sum,
-			"archive_downloads": w.arch,
-			"repeat_days":       w.repeat,
-			"daily_threshold":   daily,
-			"weekly_threshold":  weekly,
-			"median":            s.median,
-			"mad":               s.mad,
-			"history_days":      s.days,
-			"repositories":      p.repos,
-		},
+		Entity: a.entity(), EventIDs: p.ids, Evidence: evid,
 	}
 }
 
@@ -182,10 +215,10 @@ func (d *detector) hourlySignal(a *ident, ev *reposentry.Event, n int, s stats, 
 	}
 }
 
-func (d *detector) breadthSignal(a *ident, ev *reposentry.Event, w week, sev reposentry.Severity) reposentry.Signal {
+func (d *detector) breadthSignal(a *ident, ev *reposentry.Event, w week, sev reposentry.Severity, ps peerView) reposentry.Signal {
 	from := int(a.curDay) - weekDays + 1
 	p := a.pick(ev, func(r *recentRead) bool { return int(r.day) >= from && r.other })
-	rate, peerDays, ok := d.peerRate(a)
+	rate, peerDays, ok := ps.home.rate(peerWide)
 	peer := "too few peer days yet to compare"
 	if ok {
 		peer = fmt.Sprintf("its peers do this on %.1f%% of %.0f active days", 100*rate, peerDays)
@@ -203,8 +236,8 @@ func (d *detector) breadthSignal(a *ident, ev *reposentry.Event, w week, sev rep
 	}
 	// The department is the second peer population compared: say what it
 	// showed, or that it could not be compared yet.
-	if dept := ev.Department; dept != "" && d.deptPeers {
-		drate, ddays, dok := d.deptStat(dept, false).rate()
+	if dept := ps.deptName; dept != "" {
+		drate, ddays, dok := ps.dept.rate(peerWide)
 		if dok {
 			peer += fmt.Sprintf("; peers in department %s: %.1f%% of %.0f member-days read this widely", dept, 100*drate, ddays)
 		} else {

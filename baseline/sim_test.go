@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"flag"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/directory"
 	"github.com/reposentry/reposentry/engine"
 	"github.com/reposentry/reposentry/engine/enginetest"
 	"github.com/reposentry/reposentry/intern"
@@ -42,10 +44,36 @@ func run(cfg Config, evs []reposentry.Event) []reposentry.Signal {
 	return enginetest.Run([]engine.Detector{New(cfg)}, evs)
 }
 
+// withDepartments sets each event's Department from the simulated
+// directory as the identity resolver does: the user's department, else the
+// first OU of its DN; empty for identities the directory does not know.
+func withDepartments(tb testing.TB, evs []reposentry.Event, dir string) []reposentry.Event {
+	tb.Helper()
+	snap, err := directory.LoadLDIF(filepath.Join(dir, "directory", "directory.ldif"))
+	if err != nil {
+		tb.Fatalf("simulated directory: %v", err)
+	}
+	out := slices.Clone(evs)
+	for i := range out {
+		u, ok := snap.Lookup(out[i].Identity)
+		if !ok {
+			continue
+		}
+		out[i].Department = u.Department
+		for rdn := range strings.SplitSeq(u.DN, ",") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(rdn), "="); out[i].Department == "" && ok && strings.EqualFold(k, "OU") {
+				out[i].Department = "OU=" + v
+			}
+		}
+	}
+	return out
+}
+
 // TestSimulatedOrganisation runs the baselines over a simulated
-// organisation: every departing insider must get a medium or higher signal
-// within its label's window, no benign look-alike may, and medium or higher
-// signals must stay rare overall.
+// organisation, without a directory and with its departments (the second
+// peer population of breadth and volume): every departing insider must get
+// a medium or higher signal within its label's window, no benign
+// look-alike may, and medium or higher signals must stay rare overall.
 func TestSimulatedOrganisation(t *testing.T) {
 	var evs []reposentry.Event
 	dir := *evalDir
@@ -54,6 +82,16 @@ func TestSimulatedOrganisation(t *testing.T) {
 	} else {
 		evs = simtest.Events(t, parser.New(intern.New(0), github.New()), filepath.Join(dir, "github"))
 	}
+	for _, tc := range []struct {
+		name string
+		evs  []reposentry.Event
+	}{{"no directory", evs}, {"directory departments", withDepartments(t, evs, dir)}} {
+		t.Run(tc.name, func(t *testing.T) { evalOrg(t, tc.evs, dir) })
+	}
+}
+
+// evalOrg is TestSimulatedOrganisation over one version of the events.
+func evalOrg(t *testing.T, evs []reposentry.Event, dir string) {
 	sigs := run(Config{}, evs)
 	ids := map[string]bool{}
 	for i := range evs {
@@ -94,6 +132,9 @@ func TestSimulatedOrganisation(t *testing.T) {
 	medium := 0
 	for _, s := range sigs {
 		perRule[s.Rule+"/"+s.Severity.String()]++
+		if s.Rule == RuleVolume {
+			perRule[fmt.Sprintf("%s[%v]", s.Rule, s.Evidence["trigger"])]++
+		}
 		if s.Severity >= reposentry.SeverityMedium {
 			medium++
 			if !labelled[s.Entity.ID] {

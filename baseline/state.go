@@ -14,11 +14,11 @@ import (
 )
 
 // StateKey names the baseline state; the version changes with the encoding.
-const StateKey = "baseline/v3"
+const StateKey = "baseline/v4"
 
 const (
 	stateMagic   = "RSBASELINE"
-	stateVersion = 3
+	stateVersion = 4
 	// Bounds checked on load, generous against the configuration limits.
 	maxStateIDs    = 1 << 26
 	maxStateString = 1 << 12
@@ -58,15 +58,13 @@ func (d *detector) SaveState(w io.Writer) error {
 	e.Uvarint(uint64(len(ps)))
 	for _, g := range ps {
 		e.U64(g)
-		e.F64(d.peers[g].days)
-		e.F64(d.peers[g].hits)
+		e.peerStat(d.peers[g])
 	}
 	ds := sortedKeys(d.depts)
 	e.Uvarint(uint64(len(ds)))
 	for _, k := range ds {
 		e.Str(k)
-		e.F64(d.depts[k].days)
-		e.F64(d.depts[k].hits)
+		e.peerStat(d.depts[k])
 	}
 	cs := sortedKeys(d.creds)
 	e.Uvarint(uint64(len(cs)))
@@ -210,17 +208,17 @@ func (d *detector) LoadState(r io.Reader) error {
 		g := dec.U64("group hash")
 		n.groupName[g] = dec.Str("group name", maxStateString)
 	}
-	cnt = dec.Count("peer groups", 24, math.MaxInt32)
+	cnt = dec.Count("peer groups", 8+peerStatSize, math.MaxInt32)
 	n.peers = make(map[uint64]*peerStat, max(cnt, 16))
 	for range cnt {
 		g := dec.U64("peer group")
-		n.peers[g] = &peerStat{days: dec.F64("peer days"), hits: dec.F64("peer hits")}
+		n.peers[g] = dec.peerStat("peer group")
 	}
-	cnt = dec.Count("departments", 17, maxDepartments)
+	cnt = dec.Count("departments", 1+peerStatSize, maxDepartments)
 	n.depts = make(map[string]*peerStat, max(cnt, 16))
 	for range cnt {
 		k := dec.Str("department", maxStateString)
-		n.depts[k] = &peerStat{days: dec.F64("department days"), hits: dec.F64("department hits")}
+		n.depts[k] = dec.peerStat("department")
 	}
 	cnt = dec.Count("credentials", 4, math.MaxInt32)
 	n.creds = make(map[string]credRec, max(cnt, 64))
@@ -265,6 +263,35 @@ func (d *detector) trimKnown(a *ident) {
 	})
 	a.known = slices.Clone(a.known[:d.cfg.MaxKnownRepos])
 	slices.Sort(a.known)
+}
+
+// peerStatSize is the encoded size of a peerStat: four float64s.
+const peerStatSize = 4 * 8
+
+// peerStat writes a peer population's counts.
+func (e *encoder) peerStat(ps *peerStat) {
+	e.F64(ps.days)
+	e.F64(ps.wide)
+	e.F64(ps.daily)
+	e.F64(ps.weekly)
+}
+
+// peerStat reads a peer population's counts, of what (a peer group or a
+// department). The member-days must lie between 0 and the decay bound and
+// each count between 0 and the member-days: a corrupt state must not make a
+// rate negative, above 1 or NaN.
+func (d *decoder) peerStat(what string) *peerStat {
+	ps := &peerStat{days: d.F64(what + " member-days")}
+	ps.wide, ps.daily, ps.weekly = d.F64(what+" wide days"), d.F64(what+" daily days"), d.F64(what+" weekly days")
+	if !(ps.days >= 0 && ps.days <= peerDecayDays) {
+		d.Failf("%s member-days %v outside 0 to %d", what, ps.days, peerDecayDays)
+	}
+	for _, c := range [...]float64{ps.wide, ps.daily, ps.weekly} {
+		if !(c >= 0 && c <= ps.days) {
+			d.Failf("%s count %v outside 0 to its %v member-days", what, c, ps.days)
+		}
+	}
+	return ps
 }
 
 // waking reads a waking; nil when none was saved.

@@ -41,9 +41,11 @@ func roundTrip(tb testing.TB, d engine.Detector, cfg Config) (engine.Detector, [
 // points, saves and restores the state there, and requires exactly the
 // signals of an uninterrupted run for every later event: nothing pending is
 // dropped, so no window is exempt. Saving the restored state again must give
-// the same bytes.
+// the same bytes. Events carry the simulated directory's departments, so
+// the departments' peer statistics are part of the state.
 func TestStateRoundTrip(t *testing.T) {
-	evs, _ := simOrg(t, 120, 40)
+	evs, dir := simOrg(t, 120, 40)
+	evs = withDepartments(t, evs, dir)
 	cfg := Config{}
 	whole := feed(t, New(cfg), evs, 0)
 	total := 0
@@ -97,6 +99,21 @@ func TestLoadStateRefuses(t *testing.T) {
 	wrongVersion := append([]byte(stateMagic), stateVersion+1)
 	hugeCount := append(append([]byte(stateMagic), stateVersion, 0), 0x80, 0x80, 0x40)
 	overLimit := append(append([]byte(stateMagic), stateVersion, 0), 0xff, 0xff, 0xff, 0xff, 0x0f)
+	// peerState is the state of a detector holding one peer group's or
+	// department's counts, which need not be consistent.
+	peerState := func(ps peerStat, dept bool) []byte {
+		n := New(Config{}).(*detector)
+		if dept {
+			n.depts["Platform"] = &ps
+		} else {
+			n.peers[7] = &ps
+		}
+		var b bytes.Buffer
+		if err := n.SaveState(&b); err != nil {
+			t.Fatalf("save: %v", err)
+		}
+		return b.Bytes()
+	}
 	for _, c := range []struct {
 		name, want string
 		data       []byte
@@ -112,6 +129,8 @@ func TestLoadStateRefuses(t *testing.T) {
 		{"count beyond the input", "needs more than", hugeCount, false},
 		{"count beyond the limit", "exceeds the limit", overLimit, false},
 		{"busy detector", "already processed", good, true},
+		{"peer count above the member-days", "peer group count 30 outside 0 to its 20 member-days", peerState(peerStat{days: 20, daily: 30}, false), false},
+		{"department member-days past the decay", "department member-days 5000 outside 0 to 4096", peerState(peerStat{days: 5000}, true), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n := New(Config{})
