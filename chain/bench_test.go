@@ -9,6 +9,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/chain"
+	"github.com/reposentry/reposentry/engine/enginetest"
 	"github.com/reposentry/reposentry/simulate"
 )
 
@@ -80,7 +81,7 @@ func BenchmarkChain(b *testing.B) {
 		var n int
 		for i := 0; i < b.N; i++ {
 			n += len(evs)
-			runAll(detectors(chain.DefaultConfig()), evs)
+			enginetest.Run(chain.New(chain.DefaultConfig()), evs)
 		}
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 	})

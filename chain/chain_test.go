@@ -13,6 +13,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/chain"
+	"github.com/reposentry/reposentry/engine/enginetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -185,7 +186,7 @@ var cases = []chainCase{
 func TestDetections(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sigs := runAll(detectors(chain.DefaultConfig()), tc.evs)
+			sigs := enginetest.Run(chain.New(chain.DefaultConfig()), tc.evs)
 			got := map[string]reposentry.Severity{}
 			for _, s := range sigs {
 				if s.Severity > got[s.Rule] || got[s.Rule] == 0 {
@@ -215,7 +216,7 @@ func TestDetections(t *testing.T) {
 // TestChainSignalGolden pins the JSON of one chain signal
 // (testdata/chain_signal.golden.json; -update rewrites it).
 func TestChainSignalGolden(t *testing.T) {
-	sigs := runAll(detectors(chain.DefaultConfig()), cases[0].evs)
+	sigs := enginetest.Run(chain.New(chain.DefaultConfig()), cases[0].evs)
 	var got *reposentry.Signal
 	for i := range sigs {
 		if sigs[i].Rule == chain.RuleRiskyChain && sigs[i].Severity == reposentry.SeverityHigh {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/chain"
+	"github.com/reposentry/reposentry/engine/enginetest"
 	"github.com/reposentry/reposentry/intern"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/entra"
@@ -23,44 +24,6 @@ func simEvents(tb testing.TB, dir string) []reposentry.Event {
 	return simtest.Events(tb, p, filepath.Join(dir, "okta"), filepath.Join(dir, "entra"), filepath.Join(dir, "github"))
 }
 
-// runAll feeds events to the detectors with a minute tick, as the engine
-// does, and returns the signals.
-func runAll(ds []interface {
-	Process(*reposentry.Event, func(reposentry.Signal))
-	Advance(time.Time, func(reposentry.Signal))
-}, evs []reposentry.Event) []reposentry.Signal {
-	var out []reposentry.Signal
-	emit := func(s reposentry.Signal) { out = append(out, s) }
-	var tick time.Time
-	for i := range evs {
-		ev := &evs[i]
-		if now := ev.Time.Truncate(time.Minute); now.After(tick) {
-			tick = now
-			for _, d := range ds {
-				d.Advance(now, emit)
-			}
-		}
-		for _, d := range ds {
-			d.Process(ev, emit)
-		}
-	}
-	return out
-}
-
-func detectors(cfg chain.Config) []interface {
-	Process(*reposentry.Event, func(reposentry.Signal))
-	Advance(time.Time, func(reposentry.Signal))
-} {
-	var out []interface {
-		Process(*reposentry.Event, func(reposentry.Signal))
-		Advance(time.Time, func(reposentry.Signal))
-	}
-	for _, d := range chain.New(cfg) {
-		out = append(out, d)
-	}
-	return out
-}
-
 // TestSimulator runs a simulated organisation through the real parsers and
 // the detections: every account takeover that signs in through the
 // identity provider gets a chain signal in its window, and the look-alikes
@@ -71,7 +34,7 @@ func TestSimulator(t *testing.T) {
 		t.Fatalf("simulate: %v", err)
 	}
 	evs := simEvents(t, dir)
-	sigs := runAll(detectors(chain.DefaultConfig()), evs)
+	sigs := enginetest.Run(chain.New(chain.DefaultConfig()), evs)
 	labels := simtest.Labels(t, filepath.Join(dir, "labels.jsonl"))
 	benign := simtest.Labels(t, filepath.Join(dir, "benign.jsonl"))
 

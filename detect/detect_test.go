@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reposentry/reposentry"
+	"github.com/reposentry/reposentry/engine/enginetest"
 	"github.com/reposentry/reposentry/internal/keys"
 	"go.yaml.in/yaml/v3"
 )
@@ -110,26 +111,12 @@ func join(parts ...any) []reposentry.Event {
 // at every new minute of event time. Event ids are assigned by position.
 func run(cfg Config, evs []reposentry.Event) []reposentry.Signal {
 	slices.SortStableFunc(evs, func(a, b reposentry.Event) int { return a.Time.Compare(b.Time) })
-	dets := New(cfg)
-	var out []reposentry.Signal
-	emit := func(s reposentry.Signal) { out = append(out, s) }
-	var minute time.Time
 	for i := range evs {
-		ev := &evs[i]
-		if ev.ID.IsZero() {
-			ev.ID.Set(fmt.Appendf(nil, "ev%05d", i))
-		}
-		if m := ev.Time.Truncate(time.Minute); m.After(minute) {
-			minute = m
-			for _, d := range dets {
-				d.Advance(m, emit)
-			}
-		}
-		for _, d := range dets {
-			d.Process(ev, emit)
+		if evs[i].ID.IsZero() {
+			evs[i].ID.Set(fmt.Appendf(nil, "ev%05d", i))
 		}
 	}
-	return out
+	return enginetest.Run(New(cfg), evs)
 }
 
 func summary(sigs []reposentry.Signal) []string {

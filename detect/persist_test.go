@@ -15,6 +15,7 @@ import (
 
 	"github.com/reposentry/reposentry"
 	"github.com/reposentry/reposentry/engine"
+	"github.com/reposentry/reposentry/engine/enginetest"
 	"github.com/reposentry/reposentry/intern"
 	"github.com/reposentry/reposentry/parser"
 	"github.com/reposentry/reposentry/parser/entra"
@@ -31,20 +32,7 @@ var _ engine.Stateful = (*detector)(nil)
 // each signal with the index of the event that raised it. The minute clock
 // starts afresh, as a restarted process's would.
 func feed(dets []engine.Detector, evs []reposentry.Event, from, to int, out func(int, reposentry.Signal)) {
-	var minute time.Time
-	for i := from; i < to; i++ {
-		ev := &evs[i]
-		emit := func(s reposentry.Signal) { out(i, s) }
-		if m := ev.Time.Truncate(time.Minute); m.After(minute) {
-			minute = m
-			for _, d := range dets {
-				d.Advance(m, emit)
-			}
-		}
-		for _, d := range dets {
-			d.Process(ev, emit)
-		}
-	}
+	enginetest.Feed(dets, evs[from:to], time.Time{}, func(i int, s reposentry.Signal) { out(from+i, s) })
 }
 
 // signalsFrom runs dets over evs[from:] and returns the JSON of each signal,
