@@ -34,7 +34,7 @@ type Accumulation struct {
 	// of the entity's previous accumulated-risk alert to alert again, so a
 	// slowly growing score does not alert every day.
 	Step int `yaml:"step"`
-	// MaxEntities bounds the entities followed; past it the one with the
+	// MaxEntities bounds the entities followed; past it the eighth with the
 	// least risk is forgotten.
 	MaxEntities int `yaml:"max_entities"`
 }
@@ -298,16 +298,21 @@ func (a *accumulator) quiet(e reposentry.Entity, t time.Time) bool {
 	return l == nil || l.lastAlert == 0 || t.UnixNano()-l.lastAlert > int64(a.cfg.HalfLife)
 }
 
-// evict forgets the entity with the least accumulated risk.
+// evict forgets the eighth of the entities with the least accumulated risk
+// (at least one): one scan per many new entities rather than per entity,
+// once the ledgers are full.
 func (a *accumulator) evict() {
-	var victim *ledger
-	for _, l := range a.ledgers {
-		if victim == nil || l.score() < victim.score() {
-			victim = l
-		}
+	type ranked struct {
+		score float64
+		key   string
 	}
-	if victim != nil {
-		delete(a.ledgers, victim.key)
+	all := make([]ranked, 0, len(a.ledgers))
+	for k, l := range a.ledgers {
+		all = append(all, ranked{l.score(), k})
+	}
+	slices.SortFunc(all, func(x, y ranked) int { return cmp.Or(cmp.Compare(x.score, y.score), cmp.Compare(x.key, y.key)) })
+	for _, r := range all[:min(len(all), max(1, len(all)/8))] {
+		delete(a.ledgers, r.key)
 	}
 }
 

@@ -3,6 +3,7 @@ package alert
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,18 @@ func TestEvictLeastRisk(t *testing.T) {
 	a.Add(sig(2*time.Minute, "c", "breadth", reposentry.SeverityLow, 30))
 	if _, ok := a.acc.ledgers["identity\x00b"]; ok || len(a.acc.ledgers) != 2 {
 		t.Errorf("ledgers after eviction: %v, want a and c", a.acc.ledgers)
+	}
+
+	// Full at 16, an eighth goes at once: the two with the least risk.
+	cfg.Accumulation.MaxEntities = 16
+	a = New(cfg)
+	for i := range 17 {
+		a.Add(sig(time.Duration(i)*time.Minute, fmt.Sprintf("u%02d", i), "breadth", reposentry.SeverityLow, 10+i))
+	}
+	_, low0 := a.acc.ledgers["identity\x00u00"]
+	_, low1 := a.acc.ledgers["identity\x00u01"]
+	if len(a.acc.ledgers) != 15 || low0 || low1 {
+		t.Errorf("%d ledgers after eviction (u00 kept %v, u01 kept %v), want 15 without the two least risky", len(a.acc.ledgers), low0, low1)
 	}
 }
 
