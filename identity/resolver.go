@@ -169,13 +169,6 @@ func (r *Resolver) Disabled(identity string) bool {
 	return r.statusOf(identity).st&statusDisabled != 0
 }
 
-// Department returns identity's peer group in the directory: its department
-// attribute, else the first organisational unit of its DN; empty when the
-// directory does not know it.
-func (r *Resolver) Department(identity string) string {
-	return r.statusOf(identity).dept
-}
-
 // statusOf returns identity's cached status, computing it on first sight.
 func (r *Resolver) statusOf(identity string) idState {
 	s := r.directory()
